@@ -1,0 +1,194 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"portico/raftstore/state"
+)
+
+// Deployed answers a deploy.
+type Deployed struct {
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	Context   string   `json:"context"`
+	Lifecycle string   `json:"lifecycle"`
+	Revision  int      `json:"revision"`
+	Changed   bool     `json:"changed"`
+	URLs      []string `json:"urls"`
+}
+
+// APISummary is an API version in a listing.
+type APISummary struct {
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	Context   string   `json:"context"`
+	Lifecycle string   `json:"lifecycle"`
+	Revision  int      `json:"revision"`
+	URLs      []string `json:"urls"`
+}
+
+// API is a whole API version with its invocation URLs.
+type API struct {
+	state.API
+	URLs []string `json:"urls"`
+}
+
+// App is an application.
+type App struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	CreatedAt   int64  `json:"createdAt"`
+}
+
+// Key is an API key in a listing: never the key itself.
+type Key struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	App       string `json:"app"`
+	AppID     string `json:"appId"`
+	API       string `json:"api"`
+	Major     int    `json:"major"`
+	Env       string `json:"env"`
+	CreatedAt int64  `json:"createdAt"`
+	ExpiresAt int64  `json:"expiresAt,omitempty"`
+}
+
+// CreatedKey is a new API key: the only time its value is shown.
+type CreatedKey struct {
+	Key
+	Value        string `json:"key"`
+	Subscription string `json:"subscription"`
+}
+
+// KeyRequest asks for a new API key. Major nil means the API's highest deployed major version.
+type KeyRequest struct {
+	App   string `json:"app"`
+	API   string `json:"api"`
+	Major *int   `json:"major,omitempty"`
+	Env   string `json:"env,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Plan  string `json:"plan,omitempty"`
+}
+
+// Deleted answers a delete.
+type Deleted struct {
+	ID      string `json:"id,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+	Deleted bool   `json:"deleted"`
+}
+
+// OpenAPIOptions are what an OpenAPI document does not say about the API to create from it.
+type OpenAPIOptions struct {
+	Name, Version, Context, Backend, Lifecycle string
+	Security                                   []string
+}
+
+// Deploy creates or updates an API version from an API file; ctype is application/yaml or application/json.
+func (c *Client) Deploy(ctx context.Context, file []byte, ctype string) (*Deployed, error) {
+	return one[Deployed](ctx, c, call{method: http.MethodPost, path: "/v1/apis", ctype: ctype, body: file})
+}
+
+// DeployOpenAPI creates or updates an API version from an OpenAPI 3 or Swagger 2 document.
+func (c *Client) DeployOpenAPI(ctx context.Context, doc []byte, ctype string, o OpenAPIOptions) (*Deployed, error) {
+	q := url.Values{"name": {o.Name}, "version": {o.Version}, "context": {o.Context}, "backend": {o.Backend}}
+	if o.Lifecycle != "" {
+		q.Set("lifecycle", o.Lifecycle)
+	}
+	if len(o.Security) > 0 {
+		q.Set("security", strings.Join(o.Security, ","))
+	}
+	return one[Deployed](ctx, c, call{method: http.MethodPost, path: "/v1/apis/openapi", query: q, ctype: ctype,
+		body: doc})
+}
+
+// ListAPIs lists every API version, sorted by name and version.
+func (c *Client) ListAPIs(ctx context.Context) ([]APISummary, error) {
+	return list[APISummary](ctx, c, call{method: http.MethodGet, path: "/v1/apis"})
+}
+
+// GetAPI returns one API version.
+func (c *Client) GetAPI(ctx context.Context, name, version string) (*API, error) {
+	return one[API](ctx, c, call{method: http.MethodGet, path: apiPath(name, version)})
+}
+
+// DeleteAPI removes one API version.
+func (c *Client) DeleteAPI(ctx context.Context, name, version string) (*Deleted, error) {
+	return one[Deleted](ctx, c, call{method: http.MethodDelete, path: apiPath(name, version)})
+}
+
+func apiPath(name, version string) string {
+	return "/v1/apis/" + url.PathEscape(name) + "/" + url.PathEscape(version)
+}
+
+// CreateApp creates an application.
+func (c *Client) CreateApp(ctx context.Context, name, description string) (*App, error) {
+	body, err := json.Marshal(map[string]string{"name": name, "description": description})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the application: %w", err)
+	}
+	return one[App](ctx, c, call{method: http.MethodPost, path: "/v1/apps", ctype: "application/json", body: body})
+}
+
+// ListApps lists the applications.
+func (c *Client) ListApps(ctx context.Context) ([]App, error) {
+	return list[App](ctx, c, call{method: http.MethodGet, path: "/v1/apps"})
+}
+
+// DeleteApp removes an application (by name or ID) with its keys and subscriptions.
+func (c *Client) DeleteApp(ctx context.Context, app string) (*Deleted, error) {
+	return one[Deleted](ctx, c, call{method: http.MethodDelete, path: "/v1/apps/" + url.PathEscape(app)})
+}
+
+// CreateKey creates an API key.
+func (c *Client) CreateKey(ctx context.Context, r KeyRequest) (*CreatedKey, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the key request: %w", err)
+	}
+	return one[CreatedKey](ctx, c, call{method: http.MethodPost, path: "/v1/keys", ctype: "application/json",
+		body: body})
+}
+
+// ListKeys lists API keys, of one application (name or ID) if app is not empty.
+func (c *Client) ListKeys(ctx context.Context, app string) ([]Key, error) {
+	var q url.Values
+	if app != "" {
+		q = url.Values{"app": {app}}
+	}
+	return list[Key](ctx, c, call{method: http.MethodGet, path: "/v1/keys", query: q})
+}
+
+// DeleteKey revokes an API key.
+func (c *Client) DeleteKey(ctx context.Context, id string) (*Deleted, error) {
+	return one[Deleted](ctx, c, call{method: http.MethodDelete, path: "/v1/keys/" + url.PathEscape(id)})
+}
+
+// one makes a call answered by a JSON object.
+func one[T any](ctx context.Context, c *Client, cl call) (*T, error) {
+	var out T
+	cl.out = &out
+	if err := c.do(ctx, cl); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// list makes a call answered by a JSON array; the result is never nil on success.
+func list[T any](ctx context.Context, c *Client, cl call) ([]T, error) {
+	out := []T{}
+	cl.out = &out
+	if err := c.do(ctx, cl); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []T{}
+	}
+	return out, nil
+}

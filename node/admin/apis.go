@@ -1,0 +1,198 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"portico/node/apifile"
+	"portico/node/httperr"
+	"portico/node/openapi"
+	"portico/raftstore"
+	"portico/raftstore/state"
+)
+
+// apiSummary is an API version in listings.
+type apiSummary struct {
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	Context   string   `json:"context"`
+	Lifecycle string   `json:"lifecycle"`
+	Revision  int      `json:"revision"`
+	URLs      []string `json:"urls"`
+}
+
+// deployResponse answers a deploy.
+type deployResponse struct {
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	Context   string   `json:"context"`
+	Lifecycle string   `json:"lifecycle"`
+	Revision  int      `json:"revision"`
+	Changed   bool     `json:"changed"`
+	URLs      []string `json:"urls"`
+}
+
+// apiDetail is a whole API version with its invocation URLs.
+type apiDetail struct {
+	*state.API
+	URLs []string `json:"urls"`
+}
+
+// deployAPI creates or updates an API version from an API file (YAML or JSON).
+func (a *Admin) deployAPI(w http.ResponseWriter, r *http.Request) error {
+	data, err := readBody(r, docTypes, maxAPIFile)
+	if err != nil {
+		return err
+	}
+	api, err := apifile.Decode(data)
+	if err != nil {
+		return httperr.Wrap(http.StatusBadRequest, err.Error(), err)
+	}
+	return a.putAPI(w, r, api)
+}
+
+// openAPIParams are the query parameters of an OpenAPI import.
+var openAPIParams = map[string]bool{
+	"name": true, "version": true, "context": true, "backend": true, "lifecycle": true, "security": true,
+}
+
+// deployOpenAPI creates or updates an API version from an OpenAPI 3 or Swagger 2 document.
+func (a *Admin) deployOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	opts, err := openAPIOptions(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	doc, err := readBody(r, docTypes, maxOpenAPI)
+	if err != nil {
+		return err
+	}
+	api, err := openapi.Convert(doc, opts)
+	if err != nil {
+		return httperr.Wrap(http.StatusBadRequest, err.Error(), err)
+	}
+	return a.putAPI(w, r, api)
+}
+
+// openAPIOptions reads the import options from the query; name, version, context and backend are required.
+func openAPIOptions(q url.Values) (openapi.Options, error) {
+	for k := range q {
+		if !openAPIParams[k] {
+			return openapi.Options{}, httperr.New(http.StatusBadRequest, fmt.Sprintf("%s: unknown query parameter", k))
+		}
+	}
+	for _, k := range []string{"name", "version", "context", "backend"} {
+		if q.Get(k) == "" {
+			return openapi.Options{}, httperr.New(http.StatusBadRequest, k+": required query parameter")
+		}
+	}
+	var security []string
+	for _, s := range q["security"] {
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				security = append(security, part)
+			}
+		}
+	}
+	return openapi.Options{
+		Name: q.Get("name"), Version: q.Get("version"), Context: q.Get("context"), Backend: q.Get("backend"),
+		Lifecycle: q.Get("lifecycle"), Security: security,
+	}, nil
+}
+
+// putAPI checks the API's policy references, stamps the proposal time and proposes it.
+func (a *Admin) putAPI(w http.ResponseWriter, r *http.Request, api state.API) error {
+	if err := a.checkPolicies(&api); err != nil {
+		return err
+	}
+	now := a.now().UnixMilli()
+	api.Revision, api.CreatedAt, api.UpdatedAt = 0, now, now
+	res, err := a.apply(r, raftstore.PutAPI{API: api})
+	if err != nil {
+		return err
+	}
+	put, err := result[raftstore.PutAPIResult](res)
+	if err != nil {
+		return err
+	}
+	if put.API == nil {
+		return httperr.Wrap(http.StatusInternalServerError, "internal error", fmt.Errorf("put API result has no API"))
+	}
+	s := put.API
+	return writeJSON(w, http.StatusOK, deployResponse{
+		Name: s.Name, Version: s.Version, Context: s.Context, Lifecycle: s.Lifecycle, Revision: s.Revision,
+		Changed: put.Changed, URLs: s.URLs(),
+	})
+}
+
+// checkPolicies refuses a policy reference that names no known policy, naming the field.
+func (a *Admin) checkPolicies(api *state.API) error {
+	if err := a.checkPhases("policies", api.Policies); err != nil {
+		return err
+	}
+	for i, op := range api.Operations {
+		if err := a.checkPhases(fmt.Sprintf("operations[%d].policies", i), op.Policies); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Admin) checkPhases(field string, p state.Policies) error {
+	phases := []struct {
+		name string
+		refs []state.PolicyRef
+	}{{"request", p.Request}, {"response", p.Response}, {"fault", p.Fault}}
+	for _, ph := range phases {
+		for i, ref := range ph.refs {
+			if !a.policies(ref.Name) {
+				return httperr.New(http.StatusBadRequest,
+					fmt.Sprintf("%s.%s[%d].name: unknown policy %q", field, ph.name, i, ref.Name))
+			}
+		}
+	}
+	return nil
+}
+
+// listAPIs lists every API version, sorted by name then version.
+func (a *Admin) listAPIs(w http.ResponseWriter, r *http.Request) error {
+	apis := a.store.State().SortedAPIs()
+	out := make([]apiSummary, 0, len(apis))
+	for _, s := range apis {
+		out = append(out, apiSummary{
+			Name: s.Name, Version: s.Version, Context: s.Context, Lifecycle: s.Lifecycle, Revision: s.Revision,
+			URLs: s.URLs(),
+		})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// getAPI returns one API version in full.
+func (a *Admin) getAPI(w http.ResponseWriter, r *http.Request) error {
+	api, err := a.findAPI(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiDetail{API: api, URLs: api.URLs()})
+}
+
+// deleteAPI removes one API version. Existence is checked by the state machine, so that a retried delete with the
+// same Idempotency-Key succeeds again.
+func (a *Admin) deleteAPI(w http.ResponseWriter, r *http.Request) error {
+	name, version := r.PathValue("name"), r.PathValue("version")
+	if _, err := a.apply(r, raftstore.DeleteAPI{Name: name, Version: version}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"name": name, "version": version, "deleted": true})
+}
+
+// findAPI looks up the API version named by the path.
+func (a *Admin) findAPI(r *http.Request) (*state.API, error) {
+	name, version := r.PathValue("name"), r.PathValue("version")
+	api, ok := a.store.State().APIs[state.APIID(name, version)]
+	if !ok {
+		return nil, httperr.New(http.StatusNotFound, fmt.Sprintf("API %s %s not found", name, version))
+	}
+	return api, nil
+}

@@ -1,0 +1,134 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"portico/plugins"
+	"portico/raftstore/state"
+)
+
+// Built-in policies the gateway attaches for an operation's security.
+const (
+	builtinAPIKey = "apikey"
+	builtinOAuth2 = "oauth2"
+)
+
+// apikeyConfig is the config of the apikey policy attached for security api-key.
+var apikeyConfig = json.RawMessage(`{"header":"api-key"}`)
+
+// attachment is a policy reference with the reason it is in the chain (for errors).
+type attachment struct {
+	ref state.PolicyRef
+	why string
+}
+
+// attachments lists the request-phase chain of operation i in order: authentication derived from the effective
+// security (api-key, then oauth2), the API-wide request policies, the operation's request policies, then the API-wide
+// and operation response policies (their handle_request runs last, so their handle_response runs first).
+func attachments(api *state.API, i int) []attachment {
+	sec := api.EffectiveSecurity(i)
+	op := &api.Operations[i]
+	var out []attachment
+	if slices.Contains(sec, state.SecurityAPIKey) {
+		out = append(out, attachment{state.PolicyRef{Name: builtinAPIKey, Config: apikeyConfig}, "security api-key"})
+	}
+	if slices.Contains(sec, state.SecurityOAuth2) {
+		out = append(out, attachment{state.PolicyRef{Name: builtinOAuth2, Config: oauth2Config(op.Scopes)},
+			"security oauth2"})
+	}
+	lists := []struct {
+		refs []state.PolicyRef
+		why  string
+	}{
+		{api.Policies.Request, "policies.request"},
+		{op.Policies.Request, "operation policies.request"},
+		{api.Policies.Response, "policies.response"},
+		{op.Policies.Response, "operation policies.response"},
+	}
+	for _, l := range lists {
+		for j, ref := range l.refs {
+			out = append(out, attachment{ref, fmt.Sprintf("%s[%d]", l.why, j)})
+		}
+	}
+	return out
+}
+
+// oauth2Config is the config of the oauth2 policy attached for security oauth2: the operation's required scopes.
+func oauth2Config(scopes []string) json.RawMessage {
+	if len(scopes) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(struct {
+		Scopes []string `json:"scopes"`
+	}{scopes})
+	return b
+}
+
+// chain builds the policies of operation i.
+func (b *builder) chain(ctx context.Context, api *state.API, i int) ([]*plugins.Pool, error) {
+	atts := attachments(api, i)
+	if len(atts) == 0 {
+		return nil, nil
+	}
+	chain := make([]*plugins.Pool, 0, len(atts))
+	for _, a := range atts {
+		p, err := b.pool(ctx, a.ref.Name, a.ref.Config)
+		if err != nil {
+			return nil, fmt.Errorf("%s: policy %q: %w", a.why, a.ref.Name, err)
+		}
+		chain = append(chain, p)
+	}
+	return chain, nil
+}
+
+// pool returns the table's pool of (module, config), acquiring it from the host on first use. The host shares a pool
+// between tables when module and config are unchanged, so a redeploy does not re-instantiate unchanged policies.
+func (b *builder) pool(ctx context.Context, name string, config []byte) (*plugins.Pool, error) {
+	mod, err := b.g.module(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	key := mod.Digest() + "\x00" + string(config)
+	if p, ok := b.pools[key]; ok {
+		return p, nil
+	}
+	p, err := b.g.cfg.Plugins.Pool(ctx, mod, name, config)
+	if err != nil {
+		return nil, fmt.Errorf("starting policy: %w", err)
+	}
+	b.pools[key] = p
+	b.t.pools = append(b.t.pools, p)
+	return p, nil
+}
+
+// errNoHost is returned when a policy is needed but the gateway has no plugin host.
+var errNoHost = errors.New("no plugin host configured")
+
+// module returns the compiled module of policy name, compiling it once. Only built-in policies are known so far.
+// The caller holds g.mu.
+func (g *Gateway) module(ctx context.Context, name string) (*plugins.Module, error) {
+	if m, ok := g.modules[name]; ok {
+		return m, nil
+	}
+	if g.cfg.Plugins == nil {
+		return nil, errNoHost
+	}
+	var wasm []byte
+	ok := false
+	if g.cfg.Builtins != nil {
+		wasm, ok = g.cfg.Builtins(name)
+	}
+	if !ok {
+		return nil, fmt.Errorf("unknown policy %q", name)
+	}
+	m, err := g.cfg.Plugins.Compile(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compiling policy %q: %w", name, err)
+	}
+	g.modules[name] = m
+	return m, nil
+}

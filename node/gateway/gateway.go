@@ -1,0 +1,193 @@
+// Package gateway is the top-level handler of the gateway listener, first on the request path: for every client
+// request it assigns a request ID, rejects ambiguous request targets, normalises the path once (node/urlpath), routes
+// it on the current table (node/route, read through an atomic pointer without locks), applies the lifecycle gate, runs
+// the operation's policy chain (wasm pools of package plugins) and hands the request to node/proxy. On the config
+// path, Update builds a new table from a replicated state off the hot path, swaps it in, drains the old table and
+// releases its policy pools.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"portico/node/httperr"
+	"portico/node/proxy"
+	"portico/plugins"
+	"portico/raftstore/state"
+)
+
+// Config is the gateway's static configuration.
+type Config struct {
+	NodeID       string
+	Plugins      *plugins.Host                            // the node's wasm host
+	Builtins     func(name string) (wasm []byte, ok bool) // policies/builtin.Lookup
+	Transport    http.RoundTripper                        // nil = proxy.NewTransport()
+	Logger       *slog.Logger
+	DrainTimeout time.Duration // how long an old table waits for in-flight requests before closing; 0 = 30s
+}
+
+// DefaultDrainTimeout is the drain bound used when Config.DrainTimeout is zero.
+const DefaultDrainTimeout = 30 * time.Second
+
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("gateway closed")
+
+// Gateway routes client requests through policy chains to the backends of the current table.
+type Gateway struct {
+	cfg     Config
+	log     *slog.Logger
+	ids     *idGen
+	buffers *proxy.BufferPool
+	cur     atomic.Pointer[table]
+	drains  sync.WaitGroup // background drains of replaced tables
+
+	mu      sync.Mutex                 // serialises Update and Close
+	closed  bool                       // guarded by mu
+	modules map[string]*plugins.Module // compiled policy modules by name; guarded by mu
+}
+
+// New returns a gateway that serves 503 until the first Update.
+func New(cfg Config) (*Gateway, error) {
+	ids, err := newIDGen()
+	if err != nil {
+		return nil, fmt.Errorf("starting gateway: %w", err)
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = proxy.NewTransport()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	return &Gateway{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		ids:     ids,
+		buffers: proxy.NewBufferPool(),
+		modules: map[string]*plugins.Module{},
+	}, nil
+}
+
+// Update builds a complete new table from st off the hot path, swaps it in with one atomic pointer store, then drains
+// the old table (until no request started on it is in flight, bounded by DrainTimeout) and releases its policy pools
+// in the background. An API whose chain or routes cannot be built is left out of the new table; its error is logged
+// and returned (joined) while the rest is served. Concurrent calls are serialised; a state older than the one served
+// is ignored. If ctx ends during the build, the old table keeps serving.
+func (g *Gateway) Update(ctx context.Context, st *state.State) error {
+	if st == nil {
+		return errors.New("updating gateway: nil state")
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return ErrClosed
+	}
+	if cur := g.cur.Load(); cur != nil && st.Index < cur.index {
+		g.log.Debug("ignoring older state", "index", st.Index, "served", cur.index)
+		return nil
+	}
+	t, err := g.build(ctx, st)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		t.close()
+		return fmt.Errorf("updating gateway to index %d: %w", st.Index, ctxErr)
+	}
+	if old := g.cur.Swap(t); old != nil {
+		g.drains.Add(1)
+		go func() {
+			defer g.drains.Done()
+			if err := g.drain(context.Background(), old); err != nil {
+				g.log.Warn("closing replaced table", "err", err)
+			}
+		}()
+	}
+	g.log.Debug("serving table", "index", st.Index)
+	return err
+}
+
+// ServedIndex returns the state index of the table now served, 0 before the first Update.
+func (g *Gateway) ServedIndex() uint64 {
+	if t := g.cur.Load(); t != nil {
+		return t.index
+	}
+	return 0
+}
+
+// Close stops serving, drains the current table and waits for the drains of replaced tables, bounded by ctx and
+// DrainTimeout. Requests arriving afterwards get 503.
+func (g *Gateway) Close(ctx context.Context) error {
+	g.mu.Lock()
+	g.closed = true
+	t := g.cur.Swap(nil)
+	g.mu.Unlock()
+	var err error
+	if t != nil {
+		err = g.drain(ctx, t)
+	}
+	done := make(chan struct{})
+	go func() {
+		g.drains.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("closing gateway: waiting for table drains: %w", ctx.Err()))
+	}
+	return err
+}
+
+// drainPoll is how often a drain checks the in-flight count.
+const drainPoll = 2 * time.Millisecond
+
+// drain waits until no request is in flight on t (bounded by DrainTimeout and ctx), then closes it.
+func (g *Gateway) drain(ctx context.Context, t *table) error {
+	defer t.close()
+	deadline := time.NewTimer(g.cfg.DrainTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for t.inflight.Load() > 0 {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return fmt.Errorf("draining table %d: %d requests still in flight after %v", t.index,
+				t.inflight.Load(), g.cfg.DrainTimeout)
+		case <-ctx.Done():
+			return fmt.Errorf("draining table %d: %w", t.index, ctx.Err())
+		}
+	}
+	return nil
+}
+
+// acquireAttempts bounds how often a request retries to pin the current table while swaps race with it.
+const acquireAttempts = 64
+
+// acquire pins the current table: its in-flight count is raised and checked to be still current, so that a drain
+// that starts after a swap sees the request. nil means no table is served.
+func (g *Gateway) acquire() *table {
+	for range acquireAttempts {
+		t := g.cur.Load()
+		if t == nil {
+			return nil
+		}
+		t.inflight.Add(1)
+		if g.cur.Load() == t {
+			return t
+		}
+		t.inflight.Add(-1)
+	}
+	return nil
+}
+
+var _ http.Handler = (*Gateway)(nil)
+
+// errNotServing answers requests when no table is served (before the first Update, after Close).
+var errNotServing = httperr.New(http.StatusServiceUnavailable, "gateway is not serving")

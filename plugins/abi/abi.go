@@ -1,0 +1,101 @@
+// Package abi holds the names and codes shared by the plugin host (package plugins) and guests (package sdk and the
+// built-in policies): the http-wasm "http_handler" host module, Portico's own "portico_v1" host module, their enums,
+// property keys and the credential record format. It has no dependencies so that guests compiled with
+// GOOS=wasip1 can import it.
+//
+// Conventions (http-wasm): strings are (ptr i32, len i32) in the guest's exported "memory". Read functions take
+// (buf i32, buf_limit i32), write the value only if it fits and always return its full length. Multi-value results are
+// NUL-terminated ("a\x00b\x00") and returned as count<<32 | total_bytes. A bad pointer or a rule violation traps;
+// "log" never traps.
+package abi
+
+// Host module names.
+const (
+	ModuleHTTPHandler = "http_handler"
+	ModulePortico     = "portico_v1"
+)
+
+// Guest exports.
+const (
+	ExportMemory         = "memory"
+	ExportHandleRequest  = "handle_request"  // () -> i64: low 32 bits next (1 continue, 0 responded), high 32 bits ctx
+	ExportHandleResponse = "handle_response" // (req_ctx i32, is_error i32) -> ()
+	ExportStart          = "_start"
+	ExportInitialize     = "_initialize"
+)
+
+// http_handler host functions; signatures in comments (i32 unless noted).
+const (
+	FuncEnableFeatures     = "enable_features"      // (features) -> features
+	FuncGetConfig          = "get_config"           // (buf, buf_limit) -> len
+	FuncLog                = "log"                  // (level, msg, msg_len)
+	FuncLogEnabled         = "log_enabled"          // (level) -> 0|1
+	FuncGetMethod          = "get_method"           // (buf, buf_limit) -> len
+	FuncSetMethod          = "set_method"           // (ptr, len)
+	FuncGetURI             = "get_uri"              // (buf, buf_limit) -> len
+	FuncSetURI             = "set_uri"              // (ptr, len)
+	FuncGetProtocolVersion = "get_protocol_version" // (buf, buf_limit) -> len
+	FuncGetSourceAddr      = "get_source_addr"      // (buf, buf_limit) -> len
+	FuncGetHeaderNames     = "get_header_names"     // (kind, buf, buf_limit) -> i64 count_len
+	FuncGetHeaderValues    = "get_header_values"    // (kind, name, name_len, buf, buf_limit) -> i64 count_len
+	FuncSetHeaderValue     = "set_header_value"     // (kind, name, name_len, value, value_len)
+	FuncAddHeaderValue     = "add_header_value"     // (kind, name, name_len, value, value_len)
+	FuncRemoveHeader       = "remove_header"        // (kind, name, name_len)
+	FuncReadBody           = "read_body"            // (kind, buf, buf_limit) -> i64 eof<<32 | n
+	FuncWriteBody          = "write_body"           // (kind, ptr, len)
+	FuncGetStatusCode      = "get_status_code"      // () -> status
+	FuncSetStatusCode      = "set_status_code"      // (status)
+)
+
+// portico_v1 host functions; same conventions.
+const (
+	// FuncGetProperty reads a request property (see the Prop constants): (key, key_len, buf, buf_limit) -> len.
+	// A missing property returns 0.
+	FuncGetProperty = "get_property"
+	// FuncSetProperty sets a request property that later policies and the gateway read:
+	// (key, key_len, value, value_len). Only keys under "auth." may be set; anything else traps.
+	FuncSetProperty = "set_property"
+	// FuncLookupCredential looks up a credential by its public ID and compares the SHA-256 of the presented secret
+	// with the stored hash in constant time: (kind, id, id_len, hash, hash_len, buf, buf_limit) -> len.
+	// It returns -1 when there is no such credential, the hash differs or the credential has expired; otherwise the
+	// length of the credential record (see EncodeRecord), written under the read-function rules.
+	FuncLookupCredential = "lookup_credential"
+	// FuncSkipResponse tells the host, during handle_request, that this guest does not need handle_response for the
+	// current request, so its instance is returned to the pool before the upstream call: () -> ().
+	FuncSkipResponse = "skip_response"
+)
+
+// Header kinds.
+const (
+	HeaderRequest          uint32 = 0
+	HeaderResponse         uint32 = 1
+	HeaderRequestTrailers  uint32 = 2
+	HeaderResponseTrailers uint32 = 3
+)
+
+// Body kinds.
+const (
+	BodyRequest  uint32 = 0
+	BodyResponse uint32 = 1
+)
+
+// Log levels.
+const (
+	LogDebug int32 = -1
+	LogInfo  int32 = 0
+	LogWarn  int32 = 1
+	LogError int32 = 2
+	LogNone  int32 = 3
+)
+
+// Features (bit flags).
+const (
+	FeatureBufferRequest  uint32 = 1
+	FeatureBufferResponse uint32 = 2
+	FeatureTrailers       uint32 = 4
+)
+
+// Credential kinds for lookup_credential.
+const (
+	CredentialAPIKey uint32 = 0
+)

@@ -1,0 +1,183 @@
+package plugins
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// CredentialStore resolves credentials for portico_v1.lookup_credential.
+type CredentialStore interface {
+	// LookupCredential returns the encoded record (abi.EncodeRecord) of credential id if sha256 hash matches
+	// (constant-time compare) and it is valid now.
+	LookupCredential(kind uint32, id string, hash []byte) (record []byte, ok bool)
+}
+
+// Exchange is the per-request state the host functions read and write: the inbound request and the outbound copy
+// policies edit, request properties, the response a guest produces itself and the upstream response of the response
+// phase. It is not safe for concurrent use: the policies of one request run one after the other.
+type Exchange struct {
+	in    *http.Request
+	out   *http.Request // private copy, made on the first edit
+	creds CredentialStore
+	props map[string]string
+
+	// The guest response: written by guests during handle_request. When a guest returns next=0 it is the response;
+	// otherwise its headers are applied to the upstream response.
+	status    int
+	header    http.Header
+	body      []byte
+	responded bool
+
+	upstream *http.Response
+}
+
+// NewExchange wraps an inbound request. creds may be nil: lookup_credential then finds nothing.
+func NewExchange(r *http.Request, creds CredentialStore) *Exchange {
+	return &Exchange{in: r, creds: creds}
+}
+
+// Request returns the inbound request, or the private copy policies have edited (copy on first write). The gateway
+// proxies this request; the inbound one is never modified, except that reading its body consumes it.
+func (x *Exchange) Request() *http.Request {
+	if x.out != nil {
+		return x.out
+	}
+	return x.in
+}
+
+// writable returns the outbound copy, making it on first use.
+func (x *Exchange) writable() *http.Request {
+	if x.out == nil {
+		x.out = x.in.Clone(x.in.Context())
+	}
+	return x.out
+}
+
+// SetProperty sets a request property (see the abi.Prop constants).
+func (x *Exchange) SetProperty(key, value string) {
+	if x.props == nil {
+		x.props = make(map[string]string, 8)
+	}
+	x.props[key] = value
+}
+
+// Property returns a request property, "" when unset.
+func (x *Exchange) Property(key string) string { return x.props[key] }
+
+// Responded reports that a guest returned next=0: the request must not go upstream and WriteResponse writes the
+// guest's response.
+func (x *Exchange) Responded() bool { return x.responded }
+
+// WriteResponse writes the guest's response: status (default 200), headers and body.
+func (x *Exchange) WriteResponse(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range x.header {
+		h[k] = v
+	}
+	h.Set("Content-Length", strconv.Itoa(len(x.body)))
+	status := x.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	if len(x.body) > 0 {
+		_, _ = w.Write(x.body)
+	}
+}
+
+// SetUpstreamResponse hands the upstream response to the response phase. Response headers that guests set during
+// handle_request (while passing the request on) replace the upstream's values of the same names. Guests then edit
+// resp in place: headers, StatusCode, and Body with ContentLength and the Content-Length header when they replace it.
+func (x *Exchange) SetUpstreamResponse(resp *http.Response) {
+	x.upstream = resp
+	if resp == nil || len(x.header) == 0 {
+		return
+	}
+	if resp.Header == nil {
+		resp.Header = make(http.Header, len(x.header))
+	}
+	for k, v := range x.header {
+		resp.Header[k] = append([]string(nil), v...)
+	}
+}
+
+// guestStatus returns the status of the guest response.
+func (x *Exchange) guestStatus() int {
+	if x.status == 0 {
+		return http.StatusOK
+	}
+	return x.status
+}
+
+// applyRequestBody applies one handle_request call's body activity to the outbound request: a written body replaces
+// it; bytes read while buffering are fed back in front of the rest; bytes read without buffering are gone.
+func (x *Exchange) applyRequestBody(bc *bodyCall) {
+	out := x.writable()
+	if bc.wrote {
+		closeBody(out.Body)
+		setRequestBody(out, bc.written)
+		return
+	}
+	if len(bc.read) > 0 {
+		out.Body = newPrefixBody(bc.read, out.Body)
+	}
+	if bc.dropped > 0 && out.ContentLength > 0 {
+		out.ContentLength = max(0, out.ContentLength-bc.dropped)
+		out.GetBody = nil
+	}
+}
+
+func setRequestBody(r *http.Request, b []byte) {
+	r.ContentLength = int64(len(b))
+	r.TransferEncoding = nil
+	r.Header.Del("Content-Length")
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	r.Body, _ = r.GetBody()
+	if len(b) == 0 {
+		r.Body = http.NoBody
+	}
+}
+
+// applyResponseBody applies one handle_response call's body activity to the upstream response.
+func (x *Exchange) applyResponseBody(bc *bodyCall, ph phase) {
+	resp := x.upstream
+	if ph != phaseResponse || resp == nil {
+		return
+	}
+	if !bc.wrote {
+		resp.Body = newPrefixBody(bc.read, resp.Body)
+		return
+	}
+	closeBody(resp.Body)
+	resp.Body = io.NopCloser(bytes.NewReader(bc.written))
+	resp.ContentLength = int64(len(bc.written))
+	resp.TransferEncoding = nil
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	resp.Header.Set("Content-Length", strconv.Itoa(len(bc.written)))
+}
+
+// prefixBody reads bytes already consumed by a guest, then the rest of the original body.
+type prefixBody struct {
+	io.Reader
+	rest io.ReadCloser
+}
+
+func newPrefixBody(prefix []byte, rest io.ReadCloser) io.ReadCloser {
+	if rest == nil {
+		rest = http.NoBody
+	}
+	return &prefixBody{Reader: io.MultiReader(bytes.NewReader(prefix), rest), rest: rest}
+}
+
+// Close closes the original body.
+func (b *prefixBody) Close() error { return b.rest.Close() }
+
+func closeBody(b io.ReadCloser) {
+	if b != nil {
+		_ = b.Close()
+	}
+}

@@ -1,0 +1,52 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"portico/plugins/abi"
+)
+
+// instance is one guest module instance. It serves one call at a time: it is either idle in its pool's channel or
+// held by exactly one request.
+type instance struct {
+	mod        api.Module
+	mem        api.Memory
+	handleReq  api.Function
+	handleResp api.Function
+	features   uint32    // enabled during initialisation; apply to every request
+	stack      [2]uint64 // params and results of handle_request / handle_response
+	st         callState
+}
+
+// instantiate creates an instance of the pool's module; the guest's _start or _initialize runs with the pool's
+// config readable through get_config.
+func (p *Pool) instantiate(ctx context.Context) (*instance, error) {
+	inst := &instance{}
+	inst.st.pool = p
+	inst.st.phase = phaseInit
+	cctx, cancel := context.WithTimeout(ctx, p.h.cfg.initTimeout())
+	defer cancel()
+	mod, err := p.h.rt.InstantiateModule(&callCtx{Context: cctx, st: &inst.st}, p.mod.compiled, p.modcfg)
+	if err != nil {
+		return nil, fmt.Errorf("instantiating: %w", err)
+	}
+	if mod.IsClosed() {
+		return nil, errors.New("instantiating: guest exited during start")
+	}
+	inst.mod = mod
+	inst.mem = mod.ExportedMemory(abi.ExportMemory)
+	inst.handleReq = mod.ExportedFunction(abi.ExportHandleRequest)
+	inst.handleResp = mod.ExportedFunction(abi.ExportHandleResponse)
+	inst.features = inst.st.features
+	p.live.Add(1)
+	return inst, nil
+}
+
+// close closes the guest module.
+func (inst *instance) close() {
+	_ = inst.mod.Close(context.Background())
+}

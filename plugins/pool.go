@@ -1,0 +1,386 @@
+package plugins
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"portico/plugins/abi"
+)
+
+// Pool is a bounded set of instances of one module with one config. Instances are created on demand up to
+// Config.MaxInstances; a request waits up to Config.AcquireTimeout for one, then fails with ErrBusy. A pool is shared
+// and reference-counted by the Host.
+type Pool struct {
+	h      *Host
+	key    poolKey
+	mod    *Module
+	name   string
+	config []byte
+	log    *slog.Logger
+	modcfg wazero.ModuleConfig
+
+	idle  chan *instance // free instances
+	slots chan struct{}  // one token per live instance, cap MaxInstances
+	done  chan struct{}  // closed when the pool closes
+
+	refs     int // guarded by h.mu
+	closed   atomic.Bool
+	live     atomic.Int32
+	failures atomic.Int32 // consecutive failed calls or instantiations
+	until    atomic.Int64 // quarantine end, unix nanoseconds; 0 = not quarantined
+}
+
+type poolKey struct{ module, config string }
+
+type poolEntry struct {
+	ready chan struct{}
+	pool  *Pool
+	err   error
+}
+
+// Pending holds the instance of a request that continues upstream until its handle_response has run.
+type Pending struct {
+	pool   *Pool
+	inst   *instance
+	reqCtx uint32
+}
+
+// Pool returns the pool for (m, config), creating it with one warm instance, or the existing one with its reference
+// count raised. name is used in logs; an existing pool keeps the name it was created with.
+func (h *Host) Pool(ctx context.Context, m *Module, name string, config []byte) (*Pool, error) {
+	if m == nil {
+		return nil, fmt.Errorf("opening pool %q: nil module", name)
+	}
+	sum := sha256.Sum256(config)
+	key := poolKey{module: m.digest, config: hex.EncodeToString(sum[:])}
+	for range 8 { // retries only while a pool with this key is being closed
+		p, retry, err := h.openPool(ctx, key, m, name, config)
+		if !retry {
+			return p, err
+		}
+	}
+	return nil, fmt.Errorf("opening pool %q: pool is being closed", name)
+}
+
+func (h *Host) openPool(ctx context.Context, key poolKey, m *Module, name string, config []byte) (*Pool, bool, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, false, ErrClosed
+	}
+	e, ok := h.pools[key]
+	if !ok {
+		e = &poolEntry{ready: make(chan struct{})}
+		h.pools[key] = e
+		h.mu.Unlock()
+		h.startPool(ctx, key, e, m, name, config)
+		return e.pool, false, e.err
+	}
+	h.mu.Unlock()
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, false, fmt.Errorf("opening pool %q: %w", name, ctx.Err())
+	}
+	if e.err != nil {
+		return nil, false, e.err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e.pool.refs == 0 {
+		return nil, true, nil
+	}
+	e.pool.refs++
+	return e.pool, false, nil
+}
+
+// startPool creates the pool of entry e and publishes the result.
+func (h *Host) startPool(ctx context.Context, key poolKey, e *poolEntry, m *Module, name string, config []byte) {
+	defer close(e.ready)
+	p, err := h.newPool(ctx, key, m, name, config)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err == nil && h.closed {
+		p.close()
+		err = ErrClosed
+	}
+	if err != nil {
+		e.err = err
+		if h.pools[key] == e {
+			delete(h.pools, key)
+		}
+		return
+	}
+	e.pool = p
+}
+
+func (h *Host) newPool(ctx context.Context, key poolKey, m *Module, name string, config []byte) (*Pool, error) {
+	n := h.cfg.MaxInstances
+	p := &Pool{
+		h: h, key: key, mod: m, name: name, config: bytes.Clone(config),
+		log:   h.log.With("policy", name),
+		idle:  make(chan *instance, n),
+		slots: make(chan struct{}, n),
+		done:  make(chan struct{}),
+		refs:  1,
+	}
+	p.modcfg = wazero.NewModuleConfig().WithName("").
+		WithStartFunctions(abi.ExportStart, abi.ExportInitialize).
+		WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
+	if h.guestOutput {
+		sink := newLogSink(p.log)
+		p.modcfg = p.modcfg.WithStdout(sink.stream("stdout", slog.LevelInfo)).
+			WithStderr(sink.stream("stderr", slog.LevelWarn))
+	}
+	p.slots <- struct{}{}
+	inst, err := p.instantiate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("starting policy %q: %w", name, err)
+	}
+	p.idle <- inst
+	return p, nil
+}
+
+// Release drops one reference. After the last one the pool closes: idle instances are closed at once, instances in
+// use when they are returned; later calls fail with ErrClosed.
+func (p *Pool) Release() {
+	h := p.h
+	h.mu.Lock()
+	if p.refs == 0 {
+		h.mu.Unlock()
+		return
+	}
+	p.refs--
+	last := p.refs == 0
+	if last {
+		if e := h.pools[p.key]; e != nil && e.pool == p {
+			delete(h.pools, p.key)
+		}
+	}
+	h.mu.Unlock()
+	if last {
+		p.close()
+	}
+}
+
+func (p *Pool) close() {
+	if p.closed.Swap(true) {
+		return
+	}
+	close(p.done)
+	p.drainIdle()
+}
+
+// drainIdle closes every idle instance.
+func (p *Pool) drainIdle() {
+	for range cap(p.idle) {
+		select {
+		case inst := <-p.idle:
+			p.discard(inst)
+		default:
+			return
+		}
+	}
+}
+
+// Request runs handle_request on a pooled instance. next reports whether the request continues upstream. When next
+// is true and the guest did not call skip_response, pending holds the instance until pending.Response (or Release)
+// is called, exactly once. On error the instance is discarded and the request must fail closed.
+func (p *Pool) Request(ctx context.Context, x *Exchange) (next bool, pending *Pending, err error) {
+	inst, err := p.acquire(ctx)
+	if err != nil {
+		return false, nil, fmt.Errorf("policy %q: %w", p.name, err)
+	}
+	inst.stack[0] = 0
+	err = inst.st.call(ctx, inst.handleReq, inst.stack[:], x, phaseRequest, inst.features, p.h.cfg.CallTimeout)
+	if err != nil {
+		p.fail(inst, err)
+		return false, nil, fmt.Errorf("policy %q: %s: %w", p.name, abi.ExportHandleRequest, err)
+	}
+	p.succeed()
+	ctxNext := inst.stack[0]
+	if uint32(ctxNext) == 0 {
+		x.responded = true
+		p.put(inst)
+		return false, nil, nil
+	}
+	if inst.st.skip {
+		p.put(inst)
+		return true, nil, nil
+	}
+	return true, &Pending{pool: p, inst: inst, reqCtx: uint32(ctxNext >> 32)}, nil
+}
+
+// Response runs handle_response for the request that produced pd, then returns the instance to its pool. isError
+// reports that the upstream call failed.
+func (pd *Pending) Response(ctx context.Context, x *Exchange, isError bool) error {
+	p, inst := pd.pool, pd.inst
+	if inst == nil {
+		return fmt.Errorf("policy %q: response already handled", p.name)
+	}
+	pd.inst = nil
+	inst.stack[0] = uint64(pd.reqCtx)
+	inst.stack[1] = 0
+	if isError {
+		inst.stack[1] = 1
+	}
+	err := inst.st.call(ctx, inst.handleResp, inst.stack[:], x, phaseResponse, inst.features, p.h.cfg.CallTimeout)
+	if err != nil {
+		p.fail(inst, err)
+		return fmt.Errorf("policy %q: %s: %w", p.name, abi.ExportHandleResponse, err)
+	}
+	p.succeed()
+	p.put(inst)
+	return nil
+}
+
+// Release returns the instance without running handle_response, for a request abandoned before its response
+// phase. It is a no-op after Response or Release.
+func (pd *Pending) Release() {
+	if inst := pd.inst; inst != nil {
+		pd.inst = nil
+		pd.pool.put(inst)
+	}
+}
+
+// acquire takes an idle instance, or creates one while the pool is below MaxInstances, or waits for one.
+func (p *Pool) acquire(ctx context.Context) (*instance, error) {
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := p.checkQuarantine(); err != nil {
+		return nil, err
+	}
+	select {
+	case inst := <-p.idle:
+		return inst, nil
+	default:
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return p.grow(ctx)
+	default:
+	}
+	return p.wait(ctx)
+}
+
+func (p *Pool) wait(ctx context.Context) (*instance, error) {
+	t := time.NewTimer(p.h.cfg.AcquireTimeout)
+	defer t.Stop()
+	select {
+	case inst := <-p.idle:
+		return inst, nil
+	case p.slots <- struct{}{}:
+		return p.grow(ctx)
+	case <-p.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, ErrBusy
+	}
+}
+
+// grow creates an instance for a slot the caller already holds.
+func (p *Pool) grow(ctx context.Context) (*instance, error) {
+	inst, err := p.instantiate(ctx)
+	if err != nil {
+		<-p.slots
+		p.countFailure()
+		return nil, err
+	}
+	if p.closed.Load() {
+		p.discard(inst)
+		return nil, ErrClosed
+	}
+	return inst, nil
+}
+
+// put returns a healthy instance to the pool, or closes it if the pool is closed or its memory passed the recycle
+// watermark.
+func (p *Pool) put(inst *instance) {
+	if inst.mem.Size()/65536 > p.h.cfg.RecyclePages {
+		p.log.Debug("recycling instance", "pages", inst.mem.Size()/65536)
+		p.discard(inst)
+		p.refill()
+		return
+	}
+	p.idle <- inst // never blocks: live instances <= cap(idle)
+	if p.closed.Load() {
+		p.drainIdle()
+	}
+}
+
+// fail discards an instance whose call failed and counts the failure.
+func (p *Pool) fail(inst *instance, err error) {
+	p.log.Debug("discarding instance after failed call", "err", err)
+	p.discard(inst)
+	p.countFailure()
+	p.refill()
+}
+
+// discard closes an instance and frees its slot.
+func (p *Pool) discard(inst *instance) {
+	inst.close()
+	p.live.Add(-1)
+	<-p.slots
+}
+
+// refill starts one instance in the background when the pool has none left, so that it keeps one warm.
+func (p *Pool) refill() {
+	if p.closed.Load() || p.live.Load() > 0 || p.until.Load() != 0 {
+		return
+	}
+	p.h.goBackground(func() {
+		select {
+		case p.slots <- struct{}{}:
+		default:
+			return
+		}
+		inst, err := p.grow(context.Background())
+		if err != nil {
+			p.log.Warn("starting warm instance", "err", err)
+			return
+		}
+		p.put(inst)
+	})
+}
+
+func (p *Pool) succeed() {
+	if p.failures.Load() != 0 {
+		p.failures.Store(0)
+		p.until.Store(0)
+	}
+}
+
+// countFailure quarantines the pool after QuarantineAfter consecutive failures.
+func (p *Pool) countFailure() {
+	n := p.failures.Add(1)
+	if int(n) < p.h.cfg.QuarantineAfter {
+		return
+	}
+	until := time.Now().Add(p.h.cfg.QuarantineFor)
+	p.until.Store(until.UnixNano())
+	if int(n) == p.h.cfg.QuarantineAfter {
+		p.log.Warn("quarantining policy after repeated failures", "failures", n, "until", until)
+	}
+}
+
+// checkQuarantine fails while the pool is quarantined. After the cooldown calls are let through again; one more
+// failure quarantines the pool anew, one success clears it.
+func (p *Pool) checkQuarantine() error {
+	until := p.until.Load()
+	if until != 0 && time.Now().UnixNano() < until {
+		return ErrQuarantined
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// loopGuest spins forever in handle_request when the request has an X-Loop header and otherwise responds at once.
+func loopGuest(h *Host) []byte {
+	m := &wasmModule{}
+	values := m.importFunc("http_handler", "get_header_values",
+		h.imports["http_handler"]["get_header_values"].ParamTypes(), vI64)
+	ptr, n := strAddr("x-loop")
+	m.function("handle_request", nil, vI64, nil,
+		i32c(0), i32c(int32(ptr)), i32c(int32(n)), i32c(0), i32c(0), callFn(values),
+		[]byte{0x50, 0x45}, ifThen(opLoopForever), i64c(0))
+	m.function("handle_response", i32x2, nil, nil)
+	m.memory(1, nil)
+	m.data = stringData()
+	return m.bytes()
+}
+
+func TestLoopingGuestHitsDeadline(t *testing.T) {
+	const callTimeout = 500 * time.Millisecond
+	h := newTestHost(t, Config{MaxInstances: 2, CallTimeout: callTimeout})
+	p := newTestPool(t, h, loopGuest(h), nil)
+	ctx := context.Background()
+	looping := <-p.idle
+	p.idle <- looping
+
+	loop := newRequest()
+	loop.Header.Set("X-Loop", "1")
+	start := time.Now()
+	loopDone := make(chan error, 1)
+	go func() {
+		_, _, err := p.Request(ctx, NewExchange(loop, nil))
+		loopDone <- err
+	}()
+	waitFor(t, 5*time.Second, "the loop to take the warm instance", func() bool { return len(p.idle) == 0 })
+
+	// While the guest spins, the same pool serves other requests on its second instance, and GC completes.
+	for i := range 5 {
+		next, _, err := p.Request(ctx, NewExchange(newRequest(), nil))
+		if err != nil || next {
+			t.Fatalf("request %d during the loop: got next %v, error %v, want a guest response", i, next, err)
+		}
+	}
+	runtime.GC()
+	select {
+	case err := <-loopDone:
+		t.Fatalf("loop ended after %v (%v) before the other requests were served", time.Since(start), err)
+	default:
+	}
+
+	var err error
+	select {
+	case err = <-loopDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("looping call did not end")
+	}
+	elapsed := time.Since(start)
+	var exit *sys.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != sys.ExitCodeDeadlineExceeded {
+		t.Errorf("loop error: got %v, want a deadline exit", err)
+	}
+	if elapsed < callTimeout || elapsed > callTimeout+2*time.Second {
+		t.Errorf("loop ended after %v, want about %v", elapsed, callTimeout)
+	}
+	if !looping.mod.IsClosed() {
+		t.Error("looping instance: got open, want closed")
+	}
+	if next, _, err := p.Request(ctx, NewExchange(newRequest(), nil)); err != nil || next {
+		t.Errorf("request after the loop: got next %v, error %v, want a guest response", next, err)
+	}
+}
+
+// growGuest grows its memory by pages in handle_request and traps when memory.grow returns -1.
+func growGuest(min uint32, max *uint32, pages int32) []byte {
+	m := &wasmModule{}
+	m.function("handle_request", nil, vI64, nil,
+		i32c(pages), opMemoryGrow, i32c(-1), opI32Eq, ifThen(opUnreachable), i64c(0))
+	m.function("handle_response", i32x2, nil, nil)
+	m.memory(min, max)
+	return m.bytes()
+}
+
+func TestMemoryLimit(t *testing.T) {
+	h := newTestHost(t, Config{MemoryLimitPages: 4})
+	huge := uint32(65536)
+	tests := []struct {
+		name       string
+		wasm       []byte
+		compileErr bool
+		callErr    bool
+	}{
+		{"grow within the limit", growGuest(1, nil, 2), false, false},
+		{"grow up to the limit", growGuest(1, nil, 3), false, false},
+		{"grow past the limit returns -1", growGuest(1, nil, 4), false, true},
+		{"declared max above the limit is capped", growGuest(1, &huge, 4), false, true},
+		{"minimum above the limit", growGuest(5, nil, 0), true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := h.Compile(context.Background(), tt.wasm)
+			if tt.compileErr {
+				if !errors.Is(err, ErrInvalidModule) {
+					t.Fatalf("Compile: got %v, want ErrInvalidModule", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			p, err := h.Pool(context.Background(), m, tt.name, nil)
+			if err != nil {
+				t.Fatalf("Pool: %v", err)
+			}
+			defer p.Release()
+			_, _, err = p.Request(context.Background(), NewExchange(newRequest(), nil))
+			if got := err != nil; got != tt.callErr {
+				t.Errorf("call error: got %v, want error %v", err, tt.callErr)
+			}
+		})
+	}
+}
+
+func TestGuestTrapsAreContained(t *testing.T) {
+	h := newTestHost(t, Config{})
+	recursive := &wasmModule{}
+	recursive.function("handle_request", nil, vI64, nil, callFn(0), opDrop, i64c(0))
+	recursive.function("handle_response", i32x2, nil, nil)
+	recursive.memory(1, nil)
+	divide := &wasmModule{}
+	divide.function("handle_request", nil, vI64, nil, i32c(1), i32c(0), []byte{0x6d}, opDrop, i64c(0))
+	divide.function("handle_response", i32x2, nil, nil)
+	divide.memory(1, nil)
+	unreachable := &wasmModule{}
+	unreachable.function("handle_request", nil, vI64, nil, opUnreachable, i64c(0))
+	unreachable.function("handle_response", i32x2, nil, nil)
+	unreachable.memory(1, nil)
+	healthy := newTestPool(t, h, buildGuest(t, h, guestSpec{next: 0}), nil)
+	tests := []struct {
+		name string
+		m    *wasmModule
+	}{
+		{"unreachable", unreachable},
+		{"stack exhaustion", recursive},
+		{"divide by zero", divide},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPool(t, h, tt.m.bytes(), nil)
+			if _, _, err := p.Request(context.Background(), NewExchange(newRequest(), nil)); err == nil {
+				t.Fatal("Request: got no error, want a trap")
+			}
+			if _, _, err := healthy.Request(context.Background(), NewExchange(newRequest(), nil)); err != nil {
+				t.Errorf("other pool after the trap: got %v, want success", err)
+			}
+		})
+	}
+}
+
+func TestCallHonoursRequestContext(t *testing.T) {
+	h := newTestHost(t, Config{CallTimeout: 10 * time.Second})
+	p := newTestPool(t, h, loopGuest(h), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	r := newRequest()
+	r.Header.Set("X-Loop", "1")
+	start := time.Now()
+	_, _, err := p.Request(ctx, NewExchange(r, nil))
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("cancelled loop: got %v after %v, want an error near 200ms", err, time.Since(start))
+	}
+}

@@ -1,0 +1,58 @@
+package raftstore
+
+import "portico/raftstore/state"
+
+// Command is a typed change to the replicated state. Every field a command needs (IDs, times, hashes) is filled in by
+// the proposer, so that applying it is deterministic on every node.
+type Command interface {
+	// Kind is the command's type tag in the log.
+	Kind() string
+}
+
+// PutAPI creates an API version or updates it. If the new definition equals the current one (ignoring the fields the
+// cluster assigns) nothing changes and the current revision is returned; otherwise the revision increases by one.
+type PutAPI struct {
+	API state.API `json:"api"`
+}
+
+// DeleteAPI removes an API version. Its API keys stay (they are bound to the API name and major), its revisions go.
+type DeleteAPI struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// CreateApp creates an application. The name must be unique.
+type CreateApp struct {
+	App state.Application `json:"app"`
+}
+
+// DeleteApp removes an application with its keys and subscriptions.
+type DeleteApp struct {
+	ID string `json:"id"`
+}
+
+// CreateKey stores a new API key. If Subscription is set and the application has no subscription to the key's API
+// major version, the subscription is created in the same step.
+type CreateKey struct {
+	Key          state.APIKey        `json:"key"`
+	Subscription *state.Subscription `json:"subscription,omitempty"`
+}
+
+// DeleteKey revokes an API key at once.
+type DeleteKey struct {
+	ID string `json:"id"`
+}
+
+// CreateAdminToken stores a new admin token (hashed).
+type CreateAdminToken struct {
+	Token state.AdminToken `json:"token"`
+}
+
+// Kind implementations: the tags written to the log. Never change a tag once released.
+func (PutAPI) Kind() string           { return "api.put" }
+func (DeleteAPI) Kind() string        { return "api.delete" }
+func (CreateApp) Kind() string        { return "app.create" }
+func (DeleteApp) Kind() string        { return "app.delete" }
+func (CreateKey) Kind() string        { return "key.create" }
+func (DeleteKey) Kind() string        { return "key.delete" }
+func (CreateAdminToken) Kind() string { return "admintoken.create" }

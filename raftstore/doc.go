@@ -1,0 +1,6 @@
+// Package raftstore is the replicated state at the centre of the config path: the admin API validates a change and
+// proposes it here as a typed command, hashicorp/raft commits it, and every node's FSM applies it deterministically and
+// publishes a new immutable state.State that the gateway reads through an atomic pointer and rebuilds its route table
+// from. Log entries are versioned envelopes dispatched through a table of command kinds; every command carries an
+// idempotency key so that a write whose outcome was unknown can be retried safely.
+package raftstore

@@ -1,0 +1,34 @@
+package raftstore
+
+import "portico/raftstore/state"
+
+// Results of the commands, returned as the value of Store.Apply. Pointers refer into the published state and must not
+// be modified.
+
+// PutAPIResult is the stored API (Revision set); Changed is false when the definition was identical to the current one.
+type PutAPIResult struct {
+	API     *state.API
+	Changed bool
+}
+
+// DeleteResult answers DeleteAPI, DeleteApp and DeleteKey. Deleting something absent is refused with CodeNotFound.
+type DeleteResult struct {
+	Deleted bool
+}
+
+// CreateAppResult is the stored application.
+type CreateAppResult struct {
+	App *state.Application
+}
+
+// CreateKeyResult is the stored key and the subscription it uses (existing or created; nil if the application has
+// none for the key's API major version).
+type CreateKeyResult struct {
+	Key          *state.APIKey
+	Subscription *state.Subscription
+}
+
+// CreateAdminTokenResult is the stored admin token.
+type CreateAdminTokenResult struct {
+	Token *state.AdminToken
+}

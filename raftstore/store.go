@@ -1,0 +1,185 @@
+package raftstore
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+
+	"portico/raftstore/state"
+)
+
+// Config is the static configuration of a node's raft store.
+type Config struct {
+	ID        string       // raft server ID (node id)
+	DataDir   string       // raft data lives under DataDir/raft: bolt log and stable store, file snapshots
+	RaftAddr  string       // bind and advertise address of the raft TCP transport (host:port; port 0 picks one)
+	Bootstrap bool         // bootstrap a single-voter cluster if the data dir has no raft state; ignored afterwards
+	Logger    *slog.Logger // nil discards; raft's own logs go here too (component "raft", warn and above)
+
+	// Tuning; zero values get defaults suited to loopback on 2 shared cores. Tests set small thresholds.
+	SnapshotThreshold uint64        // entries since the last snapshot that trigger one (default 8192)
+	TrailingLogs      uint64        // entries kept in the log after a snapshot (default 10240)
+	SnapshotInterval  time.Duration // how often the threshold is checked (default 2m)
+}
+
+// Defaults and fixed settings.
+const (
+	defaultSnapshotThreshold = 8192
+	defaultTrailingLogs      = 10240
+	defaultSnapshotInterval  = 2 * time.Minute
+	snapshotsRetained        = 2
+	boltOpenTimeout          = 5 * time.Second // a data dir locked by another process fails instead of hanging
+	raftLogLevel             = hclog.Warn
+)
+
+// Store is a node's member of the raft cluster: the log, the FSM and its published state.
+type Store struct {
+	raft   *raft.Raft
+	fsm    *fsm
+	logs   *raftboltdb.BoltStore
+	trans  *raft.NetworkTransport
+	logger *slog.Logger
+
+	leaderReady atomic.Bool // this node leads and has applied everything committed before its term
+	done        chan struct{}
+	wg          sync.WaitGroup
+	closed      atomic.Bool
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+// Open starts the raft store in cfg.DataDir, bootstrapping a single-voter cluster if cfg.Bootstrap is set and the
+// data dir holds no raft state yet. A restart restores the latest snapshot at once; later entries are applied once
+// a leader is known.
+func Open(cfg Config) (*Store, error) {
+	if cfg.ID == "" || cfg.DataDir == "" || cfg.RaftAddr == "" {
+		return nil, errors.New("opening raft store: id, data dir and raft address are required")
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "raft")
+	s := &Store{fsm: newFSM(logger), logger: logger, done: make(chan struct{})}
+	if err := s.open(cfg); err != nil {
+		return nil, errors.Join(fmt.Errorf("opening raft store: %w", err), s.Close())
+	}
+	s.wg.Add(1)
+	go s.watchLeadership()
+	return s, nil
+}
+
+func (s *Store) open(cfg Config) error {
+	dir := filepath.Join(cfg.DataDir, "raft")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+	hl := newHclog(s.logger, raftLogLevel)
+	var err error
+	s.logs, err = raftboltdb.New(raftboltdb.Options{
+		Path:        filepath.Join(dir, "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: boltOpenTimeout},
+	})
+	if err != nil {
+		return fmt.Errorf("opening log store: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, snapshotsRetained, hl.Named("snapshot"))
+	if err != nil {
+		return fmt.Errorf("opening snapshot store: %w", err)
+	}
+	if s.trans, err = newTransport(cfg.RaftAddr, hl.Named("transport")); err != nil {
+		return err
+	}
+	hasState, err := raft.HasExistingState(s.logs, s.logs, snaps)
+	if err != nil {
+		return fmt.Errorf("checking for raft state: %w", err)
+	}
+	if s.raft, err = raft.NewRaft(raftConfig(cfg, hl), s.fsm, s.logs, s.logs, snaps, s.trans); err != nil {
+		return fmt.Errorf("starting raft: %w", err)
+	}
+	if cfg.Bootstrap && !hasState {
+		return s.bootstrap(raft.ServerID(cfg.ID))
+	}
+	return nil
+}
+
+// bootstrap makes this node the single voter of a new cluster. Bootstrapping is done once, never on a restart.
+func (s *Store) bootstrap(id raft.ServerID) error {
+	conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: id, Address: s.trans.LocalAddr()}}}
+	if err := s.raft.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		return fmt.Errorf("bootstrapping cluster: %w", err)
+	}
+	return nil
+}
+
+// raftConfig is hashicorp/raft's configuration: timeouts for loopback on 2 shared cores, cfg's tuning or defaults.
+func raftConfig(cfg Config, logger hclog.Logger) *raft.Config {
+	c := raft.DefaultConfig()
+	c.LocalID = raft.ServerID(cfg.ID)
+	c.HeartbeatTimeout = 500 * time.Millisecond
+	c.ElectionTimeout = 500 * time.Millisecond
+	c.LeaderLeaseTimeout = 250 * time.Millisecond
+	c.CommitTimeout = 50 * time.Millisecond
+	c.SnapshotThreshold = cmp.Or(cfg.SnapshotThreshold, defaultSnapshotThreshold)
+	c.TrailingLogs = cmp.Or(cfg.TrailingLogs, defaultTrailingLogs)
+	c.SnapshotInterval = cmp.Or(cfg.SnapshotInterval, defaultSnapshotInterval)
+	c.Logger = logger
+	return c
+}
+
+// Close stops raft, then closes the log store and the transport. It is idempotent; later calls return the first
+// call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.done)
+		var errs []error
+		if s.raft != nil {
+			errs = append(errs, s.raft.Shutdown().Error())
+		}
+		s.wg.Wait()
+		if s.logs != nil {
+			errs = append(errs, s.logs.Close())
+		}
+		if s.trans != nil {
+			errs = append(errs, s.trans.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("closing raft store: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// State returns the latest published state (never nil). It and everything reachable from it are immutable.
+func (s *Store) State() *state.State { return s.fsm.state() }
+
+// AppliedIndex is the index of the last log entry applied to the local FSM (raft's own no-op and configuration
+// entries are not passed to the FSM and do not count).
+func (s *Store) AppliedIndex() uint64 { return s.fsm.applied.Load() }
+
+// Watch returns a channel that receives, without blocking and coalesced (capacity 1), after every newly published
+// state, including one restored from a snapshot; and the func that stops the watch.
+func (s *Store) Watch() (<-chan struct{}, func()) { return s.fsm.watchers.add() }
+
+// Addr is the address the transport listens on and advertises (the resolved port if RaftAddr asked for port 0).
+func (s *Store) Addr() string { return string(s.trans.LocalAddr()) }
+
+// Snapshot forces a snapshot now. Having nothing new to snapshot is not an error.
+func (s *Store) Snapshot() error {
+	if err := s.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+		return fmt.Errorf("taking raft snapshot: %w", err)
+	}
+	return nil
+}

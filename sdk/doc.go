@@ -1,0 +1,51 @@
+// Package sdk is what policy authors import to write a Portico policy in plain Go. A policy is a wasm guest that the
+// gateway runs on every request of the operations it is attached to: the gateway calls the policy's request handler
+// before the upstream call and, if the handler asked for it, its response handler after. The SDK hides the guest ABI
+// (the http-wasm "http_handler" host module plus Portico's "portico_v1", see package portico/plugins/abi).
+//
+// # Building
+//
+// A policy is a main package compiled as a WASI reactor:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o policy.wasm .
+//
+// Files that use this package's request and response views must carry the //go:build wasip1 constraint; only the pure
+// helpers of this package build on other platforms.
+//
+// # Lifecycle
+//
+// main is never called. The policy's init functions are the setup hook: the host runs them once per instance,
+// when it creates the instance, with the policy's configuration readable through [Config]. Register the handlers
+// there:
+//
+//	func init() {
+//		cfg := sdk.Config() // the JSON config of this attachment, or empty
+//		...
+//		sdk.HandleRequest(handle)
+//	}
+//
+//	func handle(req sdk.Request, resp sdk.Response) (next bool, reqCtx uint32) {
+//		if _, ok := req.Header("x-token"); !ok {
+//			resp.WriteError(401, "unauthorized", "missing token")
+//			return false, 0
+//		}
+//		return true, 0
+//	}
+//
+// A panic in init makes the host refuse the policy (for example a bad config); a panic in a handler fails the request
+// and the host discards the instance.
+//
+// # Rules
+//
+// An instance serves one request at a time and is reused for later requests, so package-level variables persist
+// between requests of the same instance but are not shared between instances: keep nothing request-specific in them
+// past the handler's return, and use host services (properties, credential lookups) for anything shared. The SDK is
+// synchronous: do not start goroutines or timers, and do not block waiting for anything; no code of the guest runs
+// between calls.
+//
+// Values returned by the views are copies and stay valid after the call. The request can only be edited in the
+// request handler (the host fails the request otherwise); edits apply to the request sent upstream.
+//
+// Each view method is a host call that copies data across the wasm boundary: on the hot path read only what the
+// policy needs, for example [Request.Header] rather than listing all headers.
+package sdk

@@ -1,0 +1,76 @@
+//go:build wasip1
+
+package sdk
+
+import (
+	"fmt"
+
+	"portico/plugins/abi"
+)
+
+// Config returns the configuration of this policy attachment: the JSON written under "config" in the API file, or
+// nil when there is none. Read it in init.
+func Config() []byte {
+	b := readBytes(getConfig)
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// EnableFeatures asks the host for the abi.Feature* flags and returns the set now in effect. Called from init it
+// applies to every request of the instance; called from a request handler, to the current request only. Enable
+// abi.FeatureBufferResponse in init to read the upstream response body in the response handler.
+func EnableFeatures(features uint32) uint32 {
+	return enableFeatures(features)
+}
+
+// Log writes msg to the gateway's log at level (abi.LogDebug, abi.LogInfo, abi.LogWarn or abi.LogError), scoped
+// with the policy's name. Never log secrets.
+func Log(level int32, msg string) {
+	logMessage(level, msg)
+}
+
+// LogEnabled reports whether the gateway logs messages at level.
+func LogEnabled(level int32) bool {
+	return logEnabled(level) == 1
+}
+
+// Logf formats and logs a message when level is enabled.
+func Logf(level int32, format string, args ...any) {
+	if LogEnabled(level) {
+		logMessage(level, fmt.Sprintf(format, args...))
+	}
+}
+
+// Property returns the request property key (see the abi.Prop* constants, for example abi.PropAPIName or a value
+// set by an earlier policy such as abi.PropAuthApp), or "" when it is not set.
+func Property(key string) string {
+	return readString(func(buf *byte, limit uint32) uint32 {
+		return getProperty(key, buf, limit)
+	})
+}
+
+// SetProperty sets a request property that later policies and the gateway read. Only keys under "auth." may be set
+// (abi.PropAuthPrefix); the host fails the request otherwise.
+func SetProperty(key, value string) {
+	setProperty(key, value)
+}
+
+// LookupAPIKey asks the host for the API key with public ID id (see abi.ParseAPIKey) whose SHA-256 hash of the whole
+// key is hash. The host compares hashes in constant time. ok is false when there is no such key, the hash differs
+// or the key has expired.
+func LookupAPIKey(id string, hash [32]byte) (cred Credential, ok bool) {
+	n := lookupCredential(abi.CredentialAPIKey, id, &hash[0], uint32(len(hash)), &scratch[0], uint32(len(scratch)))
+	if n < 0 {
+		return Credential{}, false
+	}
+	if n <= int32(len(scratch)) {
+		return decodeCredential(scratch[:n]), true
+	}
+	buf := make([]byte, n)
+	if m := lookupCredential(abi.CredentialAPIKey, id, &hash[0], uint32(len(hash)), &buf[0], uint32(n)); m != n {
+		panic("sdk: credential record changed size between reads")
+	}
+	return decodeCredential(buf), true
+}
