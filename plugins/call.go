@@ -3,9 +3,6 @@ package plugins
 import (
 	"context"
 	"net/http"
-	"time"
-
-	"github.com/tetratelabs/wazero/api"
 
 	"portico/plugins/abi"
 )
@@ -126,21 +123,6 @@ func (st *callState) end() {
 	st.respBody = bodyCall{}
 }
 
-// call runs fn on the instance with the exchange bound and a deadline, with params and results in inst.stack.
-func (st *callState) call(ctx context.Context, fn api.Function, stack []uint64, x *Exchange, ph phase,
-	features uint32, timeout time.Duration) error {
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	st.begin(x, ph, features)
-	err := fn.CallWithStack(&callCtx{Context: cctx, st: st}, stack)
-	cancel()
-	if err != nil {
-		st.x = nil
-		return err
-	}
-	st.end()
-	return nil
-}
-
 // responseHeader returns the response header map guests read and write in the current phase, and whether it is the
 // upstream's.
 func (st *callState) responseHeader(x *Exchange, create bool) http.Header {
@@ -155,3 +137,5 @@ func (st *callState) responseHeader(x *Exchange, create bool) http.Header {
 	}
 	return x.header
 }
+
+var _ context.Context = (*callCtx)(nil)

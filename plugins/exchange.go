@@ -181,3 +181,5 @@ func closeBody(b io.ReadCloser) {
 		_ = b.Close()
 	}
 }
+
+var _ io.ReadCloser = (*prefixBody)(nil)

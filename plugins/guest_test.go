@@ -206,6 +206,19 @@ func peek(t testing.TB, p *Pool, off, n uint32) []byte {
 	}
 }
 
+// idleInstance returns (without taking it) an idle instance of the pool.
+func idleInstance(t testing.TB, p *Pool) *instance {
+	t.Helper()
+	select {
+	case inst := <-p.idle:
+		p.idle <- inst
+		return inst
+	case <-time.After(5 * time.Second):
+		t.Fatal("no idle instance")
+		return nil
+	}
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()

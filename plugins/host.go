@@ -44,7 +44,7 @@ type Config struct {
 	Logger           *slog.Logger  // nil = discard
 
 	// RecyclePages: an instance whose memory has grown past this many pages is closed after its call instead of
-	// being reused (linear memory never shrinks); 0 = MemoryLimitPages/2.
+	// being reused (linear memory never shrinks); 0 = 3/4 of MemoryLimitPages. Go guests start at about 40 pages.
 	RecyclePages uint32
 	// QuarantineAfter consecutive failed calls or instantiations quarantine a pool; 0 = 5.
 	QuarantineAfter int
@@ -69,7 +69,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.RecyclePages == 0 {
-		c.RecyclePages = c.MemoryLimitPages / 2
+		c.RecyclePages = c.MemoryLimitPages / 4 * 3
 	}
 	if c.QuarantineAfter <= 0 {
 		c.QuarantineAfter = 5

@@ -53,7 +53,7 @@ func TestCompileValidation(t *testing.T) {
 		{"no memory", exportsGuest(false, true, true, vI64).bytes(), false},
 		{"no handle_request", exportsGuest(true, false, true, vI64).bytes(), false},
 		{"no handle_response", exportsGuest(true, true, false, vI64).bytes(), false},
-		{"handle_request returns i32", cat(exportsGuest(true, true, true, vI32).bytes()), false},
+		{"handle_request returns i32", exportsGuest(true, true, true, vI32).bytes(), false},
 		{"import from env", withImport("env", "abort", nil, nil), false},
 		{"unknown host function", withImport("http_handler", "open_socket", nil, nil), false},
 		{"wrong import signature", withImport("http_handler", "get_method", vI32, vI32), false},

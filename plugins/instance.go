@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 
@@ -44,6 +45,21 @@ func (p *Pool) instantiate(ctx context.Context) (*instance, error) {
 	inst.features = inst.st.features
 	p.live.Add(1)
 	return inst, nil
+}
+
+// call runs fn (handle_request or handle_response) with x bound and a deadline; params and results are in
+// inst.stack. On error the instance must be discarded.
+func (inst *instance) call(ctx context.Context, fn api.Function, x *Exchange, ph phase, timeout time.Duration) error {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	inst.st.begin(x, ph, inst.features)
+	err := fn.CallWithStack(&callCtx{Context: cctx, st: &inst.st}, inst.stack[:])
+	cancel()
+	if err != nil {
+		inst.st.x = nil
+		return err
+	}
+	inst.st.end()
+	return nil
 }
 
 // close closes the guest module.

@@ -83,3 +83,5 @@ func (s *logSink) allow(n int) bool {
 	s.used += n
 	return true
 }
+
+var _ io.Writer = (*sinkStream)(nil)

@@ -201,7 +201,7 @@ func (p *Pool) Request(ctx context.Context, x *Exchange) (next bool, pending *Pe
 		return false, nil, fmt.Errorf("policy %q: %w", p.name, err)
 	}
 	inst.stack[0] = 0
-	err = inst.st.call(ctx, inst.handleReq, inst.stack[:], x, phaseRequest, inst.features, p.h.cfg.CallTimeout)
+	err = inst.call(ctx, inst.handleReq, x, phaseRequest, p.h.cfg.CallTimeout)
 	if err != nil {
 		p.fail(inst, err)
 		return false, nil, fmt.Errorf("policy %q: %s: %w", p.name, abi.ExportHandleRequest, err)
@@ -233,7 +233,7 @@ func (pd *Pending) Response(ctx context.Context, x *Exchange, isError bool) erro
 	if isError {
 		inst.stack[1] = 1
 	}
-	err := inst.st.call(ctx, inst.handleResp, inst.stack[:], x, phaseResponse, inst.features, p.h.cfg.CallTimeout)
+	err := inst.call(ctx, inst.handleResp, x, phaseResponse, p.h.cfg.CallTimeout)
 	if err != nil {
 		p.fail(inst, err)
 		return fmt.Errorf("policy %q: %s: %w", p.name, abi.ExportHandleResponse, err)

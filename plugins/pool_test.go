@@ -91,8 +91,7 @@ func TestPoolDiscardsFailedInstance(t *testing.T) {
 	h := newTestHost(t, Config{MaxInstances: 1})
 	p := newTestPool(t, h, failingGuest(t, h), nil)
 	ctx := context.Background()
-	before := <-p.idle
-	p.idle <- before
+	before := idleInstance(t, p)
 	if _, _, err := p.Request(ctx, NewExchange(failRequest(), nil)); err == nil {
 		t.Fatal("failing request: got no error, want a trap")
 	}
@@ -100,8 +99,7 @@ func TestPoolDiscardsFailedInstance(t *testing.T) {
 		t.Error("failed instance: got open, want closed")
 	}
 	waitFor(t, 5*time.Second, "a warm replacement instance", func() bool { return len(p.idle) == 1 })
-	after := <-p.idle
-	p.idle <- after
+	after := idleInstance(t, p)
 	if after == before {
 		t.Error("instance after failure: got the failed instance back, want a new one")
 	}
@@ -145,8 +143,7 @@ func TestPoolRecyclesGrownInstance(t *testing.T) {
 	m.function("handle_response", i32x2, nil, nil)
 	m.memory(1, nil)
 	p := newTestPool(t, h, m.bytes(), nil)
-	before := <-p.idle
-	p.idle <- before
+	before := idleInstance(t, p)
 	if _, _, err := p.Request(context.Background(), NewExchange(newRequest(), nil)); err != nil {
 		t.Fatalf("Request: %v", err)
 	}
@@ -154,8 +151,7 @@ func TestPoolRecyclesGrownInstance(t *testing.T) {
 		t.Error("grown instance: got open, want closed")
 	}
 	waitFor(t, 5*time.Second, "a replacement instance", func() bool { return len(p.idle) == 1 })
-	after := <-p.idle
-	p.idle <- after
+	after := idleInstance(t, p)
 	if after == before || after.mem.Size()/65536 != 1 {
 		t.Errorf("replacement: got same %v with %d pages, want a new 1-page instance", after == before,
 			after.mem.Size()/65536)
@@ -184,11 +180,12 @@ func TestPoolSharedAndRefcounted(t *testing.T) {
 		t.Fatalf("Request: got %v, %v, want a held instance", pd, err)
 	}
 	a.Release()
-	if _, _, err := b.Request(ctx, NewExchange(newRequest(), nil)); err != nil {
-		t.Fatalf("request after one Release: got %v, want success", err)
+	_, pd2, err := b.Request(ctx, NewExchange(newRequest(), nil))
+	if err != nil || pd2 == nil {
+		t.Fatalf("request after one Release: got %v, %v, want a held instance", pd2, err)
 	}
-	idle := <-b.idle
-	b.idle <- idle
+	pd2.Release()
+	idle := idleInstance(t, b)
 	b.Release()
 	if _, _, err := b.Request(ctx, NewExchange(newRequest(), nil)); !errors.Is(err, ErrClosed) {
 		t.Errorf("request after last Release: got %v, want ErrClosed", err)

@@ -23,9 +23,10 @@ type Credential struct {
 // same result as reading abi.DecodeRecord's map: entries without '=' and unknown keys are ignored, the last of
 // repeated keys wins, and a final entry without its NUL still counts.
 //
-// It runs on every authenticated request, inside the guest, where each loop iteration is costly (the host checks
-// for its call deadline on every loop back-edge): it scans the record eight bytes at a time and matches keys without
-// a byte loop, and allocates one string for the whole record, whose substrings become the fields.
+// It runs on every authenticated request inside the guest, where each loop iteration is costly (the host checks the
+// call's deadline at every loop header, about 30-50 ns each): it scans the record eight bytes at a time, about a
+// quarter of the iterations of splitting with strings.Cut, and allocates one string for the whole record, whose
+// substrings become the fields.
 func decodeCredential(b []byte) Credential {
 	var c Credential
 	s := string(b)
@@ -75,47 +76,23 @@ func load8(b []byte, i int) uint64 {
 	return binary.LittleEndian.Uint64(tail[:])
 }
 
-// recordKey packs a record key of up to 16 bytes into two words, zero-padded (keys never hold NUL), so that keys
-// compare without a byte loop. Longer keys pack to the zero key, which matches no field.
-type recordKey [2]uint64
-
-func packKey(k string) recordKey {
-	var b [16]byte
-	if len(k) == 0 || len(k) > len(b) {
-		return recordKey{}
-	}
-	copy(b[:], k)
-	return recordKey{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
-}
-
-var (
-	keyApp          = packKey(abi.RecApp)
-	keyEnv          = packKey(abi.RecEnv)
-	keyAPI          = packKey(abi.RecAPI)
-	keyMajor        = packKey(abi.RecMajor)
-	keySubscribed   = packKey(abi.RecSubscribed)
-	keySubStatus    = packKey(abi.RecSubStatus)
-	keySubscription = packKey(abi.RecSubscription)
-	keyPlan         = packKey(abi.RecPlan)
-)
-
 func (c *Credential) set(k, v string) {
-	switch packKey(k) {
-	case keyApp:
+	switch k {
+	case abi.RecApp:
 		c.App = v
-	case keyEnv:
+	case abi.RecEnv:
 		c.Env = v
-	case keyAPI:
+	case abi.RecAPI:
 		c.API = v
-	case keyMajor:
+	case abi.RecMajor:
 		c.Major = v
-	case keySubscribed:
+	case abi.RecSubscribed:
 		c.Subscribed = v == "true"
-	case keySubStatus:
+	case abi.RecSubStatus:
 		c.SubStatus = v
-	case keySubscription:
+	case abi.RecSubscription:
 		c.Subscription = v
-	case keyPlan:
+	case abi.RecPlan:
 		c.Plan = v
 	}
 }

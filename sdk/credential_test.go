@@ -36,6 +36,26 @@ func TestDecodeCredential(t *testing.T) {
 			want: Credential{App: "a=b"},
 		},
 		{
+			name: "'=' and bytes next to NUL or '=' in values",
+			rec:  []byte("app=a=b<\x00env=<\x01\x00plan=\x01=\x00"),
+			want: Credential{App: "a=b<", Env: "<\x01", Plan: "\x01="},
+		},
+		{
+			name: "last entry without NUL",
+			rec:  []byte("api=greet\x00major=12"),
+			want: Credential{API: "greet", Major: "12"},
+		},
+		{
+			name: "entries across eight-byte words",
+			rec:  []byte("subscription=0123456789abcdef0123\x00app=x\x00plan=y"),
+			want: Credential{Subscription: "0123456789abcdef0123", App: "x", Plan: "y"},
+		},
+		{
+			name: "empty key and empty value",
+			rec:  []byte("=x\x00app=\x00"),
+			want: Credential{},
+		},
+		{
 			name: "last repeated field wins",
 			rec:  abi.EncodeRecord(abi.RecPlan, "Bronze", abi.RecPlan, "Silver"),
 			want: Credential{Plan: "Silver"},

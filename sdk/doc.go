@@ -9,8 +9,9 @@
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o policy.wasm .
 //
-// Files that use this package's request and response views must carry the //go:build wasip1 constraint; only the pure
-// helpers of this package build on other platforms.
+// The handlers, views and host services exist only for GOOS=wasip1, so every file of a policy carries the
+// //go:build wasip1 constraint (host builds of ./... then skip the policy). On other platforms this package holds
+// only its pure helpers, tested with a plain go test.
 //
 // # Lifecycle
 //
@@ -32,8 +33,8 @@
 //		return true, 0
 //	}
 //
-// A panic in init makes the host refuse the policy (for example a bad config); a panic in a handler fails the request
-// and the host discards the instance.
+// A panic in init makes the host refuse the policy attachment (for example on a bad config), with the panic message
+// in the gateway's log; a panic in a handler fails the request and the host discards the instance.
 //
 // # Rules
 //

@@ -236,7 +236,11 @@ func TestStreamedResponse(t *testing.T) {
 		if err != nil || line != "data: x\n" {
 			t.Fatalf("event %d: got %q %v, want data: x", i, line, err)
 		}
-		next <- struct{}{}
+		select {
+		case next <- struct{}{}:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("backend stopped sending after chunk %d", i)
+		}
 	}
 	if rest, err := io.ReadAll(rd); err != nil || len(rest) != 0 {
 		t.Fatalf("end of stream: got %q %v, want clean EOF", rest, err)

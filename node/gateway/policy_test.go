@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"portico/node/route"
+	"portico/node/urlpath"
 	"portico/plugins"
 	"portico/plugins/abi"
 	"portico/policies/builtin"
@@ -411,5 +413,37 @@ func TestLookupAPIKey(t *testing.T) {
 	delete(ks.st.Apps, "app1")
 	if _, ok := lookupAPIKey(ks.st, api, id(ks.keys["greet"]), hash(ks.keys["greet"]), time.Now()); ok {
 		t.Fatal("key of a deleted application: found, want not found")
+	}
+}
+
+func TestVersionPrefix(t *testing.T) {
+	api := testAPI("http://127.0.0.1:1", func(a *state.API) {
+		a.Context = "/shop/orders"
+		a.Operations = append(a.Operations, state.Operation{Method: http.MethodGet, Path: "/"})
+	})
+	rt, err := route.Build([]*state.API{api}, func(*state.API, int) (int, error) { return 0, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ path, want string }{
+		{"/shop/orders/v1/hello", "/shop/orders/v1"},
+		{"/shop/orders/v1.0/items/7", "/shop/orders/v1.0"},
+		{"/shop/orders/v1", "/shop/orders/v1"},
+		{"/shop/orders/v1/", "/shop/orders/v1"},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			p, err := urlpath.Normalize(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := rt.Match(http.MethodGet, p)
+			if err != nil {
+				t.Fatalf("Match: %v", err)
+			}
+			if got := versionPrefix(p.Escaped, m.Upstream); got != c.want {
+				t.Fatalf("got %q, want %q (upstream %q)", got, c.want, m.Upstream)
+			}
+		})
 	}
 }

@@ -91,7 +91,7 @@ func (u *Upstream) modifyResponse(resp *http.Response) error {
 	if c == nil {
 		return nil
 	}
-	if false && !c.timer.Stop() {
+	if !c.timer.Stop() {
 		return errHeaderTimeout // the timer fired as the headers arrived: the body is already cancelled
 	}
 	if c.Hook != nil {

@@ -19,7 +19,7 @@ const DefaultTimeout = 30 * time.Second
 type Config struct {
 	Name       string              // for logs, for example "greet@1.0 production"
 	Endpoints  []string            // backend base URLs (http or https), used round-robin
-	Timeout    time.Duration       // limit on waiting for the response headers (not on the body); 0 = DefaultTimeout
+	Timeout    time.Duration       // from forwarding to the response headers (not the body); 0 = DefaultTimeout
 	Transport  http.RoundTripper   // nil = a process-wide NewTransport()
 	BufferPool httputil.BufferPool // nil = a process-wide BufferPool
 	Logger     *slog.Logger        // nil = discard
@@ -112,9 +112,6 @@ func parseTarget(raw string) (target, error) {
 	}
 	return target{scheme: u.Scheme, host: u.Host, path: strings.TrimRight(u.EscapedPath(), "/")}, nil
 }
-
-// Name returns the upstream's name.
-func (u *Upstream) Name() string { return u.name }
 
 // pick returns the next endpoint, round-robin.
 func (u *Upstream) pick() *target {

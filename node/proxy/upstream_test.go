@@ -354,7 +354,11 @@ func TestStreaming(t *testing.T) {
 		for time.Since(start) < 3*timeout {
 			time.Sleep(timeout / 5)
 		}
-		next <- struct{}{}
+		select {
+		case next <- struct{}{}:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("backend stopped sending after chunk %d", i)
+		}
 	}
 	if rest, err := io.ReadAll(rd); err != nil || len(rest) != 0 {
 		t.Fatalf("end of body: got %q %v, want clean EOF", rest, err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -106,6 +107,14 @@ func apikeyModule(tb testing.TB) (*plugins.Host, *plugins.Module) {
 }
 
 var errNoBuiltin = errors.New("builtin apikey not found")
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.host != nil {
+		_ = shared.host.Close(context.Background())
+	}
+	os.Exit(code)
+}
 
 func apikeyPool(tb testing.TB, config string) *plugins.Pool {
 	tb.Helper()
