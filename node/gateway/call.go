@@ -47,17 +47,22 @@ func (g *Gateway) serveChain(w http.ResponseWriter, r *http.Request, t *table, m
 		return
 	}
 	out := c.x.Request()
-	upPath, err := c.upstreamPath(out)
-	if err != nil {
-		g.fail(w, id, err)
-		return
-	}
-	up, err := m.Value.api.upstream(c.x.Property(abi.PropAuthEnv))
+	up, upPath, err := c.upstream(out)
 	if err != nil {
 		g.fail(w, id, err)
 		return
 	}
 	up.Serve(w, out, proxy.Outbound{Path: upPath, RequestID: id, Drop: m.Value.drop, Hook: c})
+}
+
+// upstream picks the upstream of the environment the policies chose (auth.env) and the path to forward.
+func (c *call) upstream(out *http.Request) (*proxy.Upstream, string, error) {
+	path, err := c.upstreamPath(out)
+	if err != nil {
+		return nil, "", err
+	}
+	up, err := c.m.Value.api.upstream(c.x.Property(abi.PropAuthEnv))
+	return up, path, err
 }
 
 // preset sets the request properties policies read.
