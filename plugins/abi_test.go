@@ -61,6 +61,19 @@ func (f fakeCreds) LookupCredential(kind uint32, id string, hash []byte) ([]byte
 	return f.record, true
 }
 
+// Authenticate accepts the key "good" and reports "other" as bound to another API.
+func (f fakeCreds) Authenticate(kind uint32, credential string) (int32, Identity) {
+	switch {
+	case kind != abi.CredentialAPIKey:
+		return abi.AuthUnknown, Identity{}
+	case credential == "good":
+		return abi.AuthOK, Identity{App: "app1", Env: "sandbox", Key: "k1", Subscription: "s1", Plan: "Gold"}
+	case credential == "other":
+		return abi.AuthWrongAPI, Identity{}
+	}
+	return abi.AuthUnknown, Identity{}
+}
+
 var testCreds = fakeCreds{id: "0123456789abcdef", hash: bytes.Repeat([]byte{7}, 32),
 	record: abi.EncodeRecord(abi.RecApp, "app1", abi.RecEnv, "production")}
 
@@ -418,6 +431,26 @@ func porticoCases() []abiCase {
 			check: func(t *testing.T, r abiResult) { wantI32(t, "result", r.i32(resReq), -1) }},
 		{name: "lookup_credential huge hash traps", trapReq: true, g: guestSpec{next: 1,
 			request: []hcall{call(pv+"lookup_credential", 0, sref("0123456789abcdef"), 0, badLen, outBuf, 256)}}},
+		{name: "authenticate ok sets auth properties", g: guestSpec{next: 1,
+			request: []hcall{call(pv+"authenticate", 0, sref("good"))}},
+			check: func(t *testing.T, r abiResult) {
+				wantI32(t, "verdict", r.i32(resReq), abi.AuthOK)
+				for k, want := range map[string]string{abi.PropAuthApp: "app1", abi.PropAuthEnv: "sandbox",
+					abi.PropAuthKeyID: "k1", abi.PropAuthSub: "s1", abi.PropAuthPlan: "Gold"} {
+					wantStr(t, k, r.x.Property(k), want)
+				}
+			}},
+		{name: "authenticate refused sets nothing", g: guestSpec{next: 1,
+			request: []hcall{call(pv+"authenticate", 0, sref("other"))}},
+			check: func(t *testing.T, r abiResult) {
+				wantI32(t, "verdict", r.i32(resReq), abi.AuthWrongAPI)
+				wantStr(t, "auth.app", r.x.Property(abi.PropAuthApp), "")
+			}},
+		{name: "authenticate unknown kind", g: guestSpec{next: 1,
+			request: []hcall{call(pv+"authenticate", 9, sref("good"))}},
+			check: func(t *testing.T, r abiResult) { wantI32(t, "verdict", r.i32(resReq), abi.AuthUnknown) }},
+		{name: "authenticate bad pointer traps", trapReq: true, g: guestSpec{next: 1,
+			request: []hcall{call(pv+"authenticate", 0, badPtr, badLen)}}},
 		{name: "skip_response releases the instance", g: guestSpec{next: 1,
 			request: []hcall{call(pv + "skip_response")}},
 			check: func(t *testing.T, r abiResult) {

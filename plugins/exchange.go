@@ -7,11 +7,19 @@ import (
 	"strconv"
 )
 
-// CredentialStore resolves credentials for portico_v1.lookup_credential.
+// CredentialStore resolves credentials for portico_v1.lookup_credential and portico_v1.authenticate.
 type CredentialStore interface {
 	// LookupCredential returns the encoded record (abi.EncodeRecord) of credential id if sha256 hash matches
 	// (constant-time compare) and it is valid now.
 	LookupCredential(kind uint32, id string, hash []byte) (record []byte, ok bool)
+	// Authenticate verifies a presented credential against the API being called and returns an abi.Auth* verdict;
+	// on abi.AuthOK, who is calling.
+	Authenticate(kind uint32, credential string) (verdict int32, who Identity)
+}
+
+// Identity is who an authenticated request comes from; authenticate stores it in the auth.* properties.
+type Identity struct {
+	App, Env, Key, Subscription, Plan string
 }
 
 // Exchange is the per-request state the host functions read and write: the inbound request and the outbound copy
@@ -58,7 +66,7 @@ func (x *Exchange) writable() *http.Request {
 // SetProperty sets a request property (see the abi.Prop constants).
 func (x *Exchange) SetProperty(key, value string) {
 	if x.props == nil {
-		x.props = make(map[string]string, 8)
+		x.props = make(map[string]string, 16)
 	}
 	x.props[key] = value
 }

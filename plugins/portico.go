@@ -16,6 +16,7 @@ var porticoFuncs = []hostFunc{
 	{abi.FuncGetProperty, getProperty, sig(i32, i32, i32, i32), sig(i32)},
 	{abi.FuncSetProperty, setProperty, sig(i32, i32, i32, i32), nil},
 	{abi.FuncLookupCredential, lookupCredential, sig(i32, i32, i32, i32, i32, i32, i32), sig(i32)},
+	{abi.FuncAuthenticate, authenticate, sig(i32, i32, i32), sig(i32)},
 	{abi.FuncSkipResponse, skipResponse, nil, nil},
 }
 
@@ -61,6 +62,26 @@ func lookupCredential(ctx context.Context, mod api.Module, stack []uint64) {
 		return
 	}
 	stack[0] = uint64(writeBytes(mem, buf, limit, record))
+}
+
+// authenticate returns a verdict for the presented credential and, when it is valid for the API being called, sets
+// the auth.* properties. Without a credential store every credential is unknown.
+func authenticate(ctx context.Context, mod api.Module, stack []uint64) {
+	x := stateOf(ctx).exchange(abi.FuncAuthenticate)
+	cred := readString(mod.Memory(), u32(stack[1]), u32(stack[2]), maxValueLen, "credential")
+	verdict := abi.AuthUnknown
+	if x.creds != nil {
+		var who Identity
+		verdict, who = x.creds.Authenticate(u32(stack[0]), cred)
+		if verdict == abi.AuthOK {
+			x.SetProperty(abi.PropAuthApp, who.App)
+			x.SetProperty(abi.PropAuthEnv, who.Env)
+			x.SetProperty(abi.PropAuthKeyID, who.Key)
+			x.SetProperty(abi.PropAuthSub, who.Subscription)
+			x.SetProperty(abi.PropAuthPlan, who.Plan)
+		}
+	}
+	stack[0] = api.EncodeI32(verdict)
 }
 
 func skipResponse(ctx context.Context, _ api.Module, _ []uint64) {

@@ -57,6 +57,15 @@ func SetProperty(key, value string) {
 	setProperty(key, value)
 }
 
+// Authenticate asks the host to verify a presented credential (kind abi.CredentialAPIKey: the whole API key) against
+// the API being called. The host hashes the secret and compares it with the stored hash in constant time, checks
+// expiry, the API and major version the credential is bound to, and the application's subscription; it returns an
+// abi.Auth* verdict and, on abi.AuthOK, has set the auth.* properties. The policy decides what to answer for each
+// verdict.
+func Authenticate(kind uint32, credential string) int32 {
+	return authenticate(kind, credential)
+}
+
 // LookupAPIKey asks the host for the API key with public ID id (see abi.ParseAPIKey) whose SHA-256 hash of the whole
 // key is hash. The host compares hashes in constant time. ok is false when there is no such key, the hash differs
 // or the key has expired.

@@ -90,5 +90,9 @@ func setProperty(key, value string)
 //go:noescape
 func lookupCredential(kind uint32, id string, hash *byte, hashLen uint32, buf *byte, limit uint32) int32
 
+//go:wasmimport portico_v1 authenticate
+//go:noescape
+func authenticate(kind uint32, credential string) int32
+
 //go:wasmimport portico_v1 skip_response
 func skipResponse()

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"portico/plugins"
 	"portico/plugins/abi"
 	"portico/raftstore/state"
 )
@@ -20,7 +21,17 @@ func (c *call) LookupCredential(kind uint32, id string, hash []byte) ([]byte, bo
 	return lookupAPIKey(c.t.st, c.m.Value.api.api, id, hash, time.Now())
 }
 
-func lookupAPIKey(st *state.State, api *state.API, id string, hash []byte, now time.Time) ([]byte, bool) {
+// Authenticate verifies a presented API key for portico_v1.authenticate against the API version being called.
+func (c *call) Authenticate(kind uint32, credential string) (int32, plugins.Identity) {
+	if kind != abi.CredentialAPIKey {
+		return abi.AuthUnknown, plugins.Identity{}
+	}
+	return authenticateAPIKey(c.t.st, c.m.Value.api.api, credential, time.Now())
+}
+
+// validKey returns the key with public ID id if hash is the SHA-256 of its secret (constant-time compare), it has not
+// expired and its application exists.
+func validKey(st *state.State, id string, hash []byte, now time.Time) (*state.APIKey, bool) {
 	k, ok := st.Keys[id]
 	if !ok || len(hash) != sha256.Size || subtle.ConstantTimeCompare(k.Hash, hash) != 1 {
 		return nil, false
@@ -31,12 +42,23 @@ func lookupAPIKey(st *state.State, api *state.API, id string, hash []byte, now t
 	if _, ok := st.Apps[k.AppID]; !ok {
 		return nil, false
 	}
-	env := k.Env
-	if env == "" {
-		env = state.Production
+	return k, true
+}
+
+func keyEnv(k *state.APIKey) string {
+	if k.Env == "" {
+		return state.Production
+	}
+	return k.Env
+}
+
+func lookupAPIKey(st *state.State, api *state.API, id string, hash []byte, now time.Time) ([]byte, bool) {
+	k, ok := validKey(st, id, hash, now)
+	if !ok {
+		return nil, false
 	}
 	kv := make([]string, 0, 16)
-	kv = append(kv, abi.RecApp, k.AppID, abi.RecEnv, env, abi.RecAPI, k.API, abi.RecMajor, strconv.Itoa(k.Major))
+	kv = append(kv, abi.RecApp, k.AppID, abi.RecEnv, keyEnv(k), abi.RecAPI, k.API, abi.RecMajor, strconv.Itoa(k.Major))
 	if sub, ok := st.Subscription(k.AppID, api.Name, api.Major); ok {
 		kv = append(kv, abi.RecSubscribed, "true", abi.RecSubStatus, sub.Status, abi.RecSubscription, sub.ID,
 			abi.RecPlan, sub.Plan)
@@ -44,4 +66,29 @@ func lookupAPIKey(st *state.State, api *state.API, id string, hash []byte, now t
 		kv = append(kv, abi.RecSubscribed, "false")
 	}
 	return abi.EncodeRecord(kv...), true
+}
+
+// authenticateAPIKey checks a presented key: well-formed, known, matching hash, not expired, bound to api's name and
+// major version, and its application subscribed with an active subscription.
+func authenticateAPIKey(st *state.State, api *state.API, key string, now time.Time) (int32, plugins.Identity) {
+	id, ok := abi.ParseAPIKey(key)
+	if !ok {
+		return abi.AuthUnknown, plugins.Identity{}
+	}
+	sum := sha256.Sum256([]byte(key))
+	k, ok := validKey(st, id, sum[:], now)
+	switch {
+	case !ok:
+		return abi.AuthUnknown, plugins.Identity{}
+	case k.API != api.Name || k.Major != api.Major:
+		return abi.AuthWrongAPI, plugins.Identity{}
+	}
+	sub, ok := st.Subscription(k.AppID, api.Name, api.Major)
+	switch {
+	case !ok:
+		return abi.AuthNotSubscribed, plugins.Identity{}
+	case sub.Status != state.SubActive:
+		return abi.AuthInactive, plugins.Identity{}
+	}
+	return abi.AuthOK, plugins.Identity{App: k.AppID, Env: keyEnv(k), Key: id, Subscription: sub.ID, Plan: sub.Plan}
 }

@@ -27,7 +27,7 @@ type Config struct {
 	NodeID       string
 	Plugins      *plugins.Host                            // the node's wasm host
 	Builtins     func(name string) (wasm []byte, ok bool) // policies/builtin.Lookup
-	Transport    http.RoundTripper                        // nil = proxy.NewTransport()
+	Transports   *proxy.Transports                        // backend connections, kept across tables; nil = new set
 	Logger       *slog.Logger
 	DrainTimeout time.Duration // how long an old table waits for in-flight requests before closing; 0 = 30s
 }
@@ -58,8 +58,8 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting gateway: %w", err)
 	}
-	if cfg.Transport == nil {
-		cfg.Transport = proxy.NewTransport()
+	if cfg.Transports == nil {
+		cfg.Transports = proxy.NewTransports()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -141,6 +141,7 @@ func (g *Gateway) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		err = errors.Join(err, fmt.Errorf("closing gateway: waiting for table drains: %w", ctx.Err()))
 	}
+	g.cfg.Transports.CloseIdle()
 	return err
 }
 

@@ -67,7 +67,8 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	updates := 0
 	deadline := time.After(20 * time.Second)
 loop:
-	for i := 1; i <= 200; i++ {
+	// Swap until every worker is done, so that swaps and requests overlap however the goroutines are scheduled.
+	for i := 1; i <= 1_000_000; i++ {
 		select {
 		case <-done:
 			break loop

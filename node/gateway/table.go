@@ -177,7 +177,7 @@ func (b *builder) upstream(api *state.API, env string, endpoints []string) (*pro
 		Name:       api.ID() + " " + env,
 		Endpoints:  endpoints,
 		Timeout:    time.Duration(api.TimeoutMS) * time.Millisecond,
-		Transport:  b.g.cfg.Transport,
+		Transports: b.g.cfg.Transports,
 		BufferPool: b.g.buffers,
 		Logger:     b.g.log,
 	})

@@ -3,25 +3,20 @@ package proxy
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"time"
 
 	"portico/node/httperr"
 )
-
-// errHeaderTimeout is the cancellation cause of a request whose upstream did not send its headers in time.
-var errHeaderTimeout = errors.New("upstream response headers timed out")
 
 // call is the per-request state the ReverseProxy callbacks find through the request context.
 type call struct {
 	Outbound
 	in     *http.Request // the request as handed to Serve, to tell a gone client from an upstream failure
-	cancel context.CancelCauseFunc
-	timer  *time.Timer
-	hooked bool      // Hook.Response or Hook.Failed has run
+	hooked bool          // Hook.Response or Hook.Failed has run
 	idv    [1]string // RequestID as a header value, shared by the outbound request and the response
 }
 
@@ -36,18 +31,7 @@ func callFrom(ctx context.Context) *call {
 // streams the response to w. Errors are written as JSON wire errors; nothing is written if the client went away.
 func (u *Upstream) Serve(w http.ResponseWriter, r *http.Request, out Outbound) {
 	c := &call{Outbound: out, in: r, idv: [1]string{out.RequestID}}
-	ctx, cancel := context.WithCancelCause(r.Context())
-	c.cancel = cancel
-	c.timer = time.AfterFunc(u.timeout, c.expire)
-	defer c.finish()
-	u.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callKey{}, c)))
-}
-
-func (c *call) expire() { c.cancel(errHeaderTimeout) }
-
-func (c *call) finish() {
-	c.timer.Stop()
-	c.cancel(context.Canceled)
+	u.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
 }
 
 // rewrite builds the outbound request: endpoint base path + normalised path, the inbound query, X-Forwarded-* from
@@ -85,14 +69,11 @@ func stripHeaders(h http.Header, drop []string) {
 	}
 }
 
-// modifyResponse stops the header timer and runs the gateway's response phase.
+// modifyResponse runs the gateway's response phase.
 func (u *Upstream) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
 	if c == nil {
 		return nil
-	}
-	if !c.timer.Stop() {
-		return errHeaderTimeout // the timer fired as the headers arrived: the body is already cancelled
 	}
 	if c.Hook != nil {
 		c.hooked = true
@@ -123,7 +104,7 @@ func (u *Upstream) handleError(w http.ResponseWriter, r *http.Request, err error
 		u.log.Debug("client went away", "upstream", u.name, "requestId", c.RequestID, "err", err)
 		return
 	}
-	e := classify(err, context.Cause(r.Context()))
+	e := classify(err)
 	u.log.Warn("upstream request failed", "upstream", u.name, "requestId", c.RequestID, "status", e.Status,
 		"err", err)
 	w.Header()["X-Request-Id"] = []string{c.RequestID}
@@ -131,12 +112,13 @@ func (u *Upstream) handleError(w http.ResponseWriter, r *http.Request, err error
 }
 
 // classify maps an upstream failure to its wire error.
-func classify(err, cause error) *httperr.Error {
+func classify(err error) *httperr.Error {
 	var he *httperr.Error
+	var ne net.Error
 	switch {
 	case errors.As(err, &he):
 		return he
-	case errors.Is(err, errHeaderTimeout) || errors.Is(cause, errHeaderTimeout):
+	case errors.As(err, &ne) && ne.Timeout():
 		return httperr.Wrap(http.StatusGatewayTimeout, "upstream did not respond in time", err)
 	default:
 		return httperr.Wrap(http.StatusBadGateway, "upstream unavailable", err)

@@ -31,6 +31,41 @@ func NewTransport() *http.Transport {
 	}
 }
 
+// Transports hands out one tuned transport per response-header timeout. A gateway keeps one set for its lifetime and
+// every upstream of every table takes its transport from it, so idle backend connections survive table swaps and the
+// header timeout costs nothing per request (no timer, no derived context).
+type Transports struct {
+	mu sync.Mutex
+	m  map[time.Duration]*http.Transport
+}
+
+// NewTransports returns an empty set.
+func NewTransports() *Transports {
+	return &Transports{m: make(map[time.Duration]*http.Transport)}
+}
+
+// For returns the transport whose ResponseHeaderTimeout is timeout, creating it on first use.
+func (s *Transports) For(timeout time.Duration) *http.Transport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.m[timeout]
+	if !ok {
+		t = NewTransport()
+		t.ResponseHeaderTimeout = timeout
+		s.m[timeout] = t
+	}
+	return t
+}
+
+// CloseIdle closes the idle connections of every transport of the set.
+func (s *Transports) CloseIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.m {
+		t.CloseIdleConnections()
+	}
+}
+
 // BufferPool lends httputil.ReverseProxy its 32 KiB copy buffers instead of allocating one per response. It pools
 // array pointers, so that neither Get nor Put allocates.
 type BufferPool struct{ p sync.Pool }

@@ -19,8 +19,8 @@ const DefaultTimeout = 30 * time.Second
 type Config struct {
 	Name       string              // for logs, for example "greet@1.0 production"
 	Endpoints  []string            // backend base URLs (http or https), used round-robin
-	Timeout    time.Duration       // from forwarding to the response headers (not the body); 0 = DefaultTimeout
-	Transport  http.RoundTripper   // nil = a process-wide NewTransport()
+	Timeout    time.Duration       // after the request is written, until the response headers; 0 = DefaultTimeout
+	Transports *Transports         // where the upstream takes its transport; nil = a process-wide set
 	BufferPool httputil.BufferPool // nil = a process-wide BufferPool
 	Logger     *slog.Logger        // nil = discard
 }
@@ -48,7 +48,7 @@ type Upstream struct {
 	name    string
 	targets []target
 	next    atomic.Uint64
-	timeout time.Duration
+	timeout time.Duration // the transport's ResponseHeaderTimeout
 	rp      *httputil.ReverseProxy
 	log     *slog.Logger
 }
@@ -57,7 +57,7 @@ type Upstream struct {
 type target struct{ scheme, host, path string }
 
 var (
-	sharedTransport  = sync.OnceValue(NewTransport)
+	sharedTransports = sync.OnceValue(NewTransports)
 	sharedBufferPool = sync.OnceValue(NewBufferPool)
 )
 
@@ -84,13 +84,13 @@ func New(cfg Config) (*Upstream, error) {
 		Rewrite:        u.rewrite,
 		ModifyResponse: u.modifyResponse,
 		ErrorHandler:   u.handleError,
-		Transport:      cfg.Transport,
 		BufferPool:     cfg.BufferPool,
 		ErrorLog:       slog.NewLogLogger(u.log.Handler(), slog.LevelDebug),
 	}
-	if u.rp.Transport == nil {
-		u.rp.Transport = sharedTransport()
+	if cfg.Transports == nil {
+		cfg.Transports = sharedTransports()
 	}
+	u.rp.Transport = cfg.Transports.For(u.timeout)
 	if u.rp.BufferPool == nil {
 		u.rp.BufferPool = sharedBufferPool()
 	}

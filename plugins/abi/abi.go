@@ -60,6 +60,13 @@ const (
 	// It returns -1 when there is no such credential, the hash differs or the credential has expired; otherwise the
 	// length of the credential record (see EncodeRecord), written under the read-function rules.
 	FuncLookupCredential = "lookup_credential"
+	// FuncAuthenticate verifies a presented credential (for kind CredentialAPIKey: the whole API key) against the API
+	// being called: (kind, credential, credential_len) -> verdict (see the Auth constants). The host finds the
+	// credential by its public ID, hashes the presented secret with SHA-256 and compares it with the stored hash in
+	// constant time, checks expiry, the API and major version the credential is bound to, and the application's
+	// subscription. On AuthOK it sets the auth.app, auth.env, auth.key, auth.subscription and auth.plan properties.
+	// The guest decides what to answer for each verdict.
+	FuncAuthenticate = "authenticate"
 	// FuncSkipResponse tells the host, during handle_request, that this guest does not need handle_response for the
 	// current request, so its instance is returned to the pool before the upstream call: () -> ().
 	FuncSkipResponse = "skip_response"
@@ -95,7 +102,16 @@ const (
 	FeatureTrailers       uint32 = 4
 )
 
-// Credential kinds for lookup_credential.
+// Credential kinds for lookup_credential and authenticate.
 const (
 	CredentialAPIKey uint32 = 0
+)
+
+// Verdicts of authenticate.
+const (
+	AuthOK            int32 = 0 // valid for this API; auth.* properties set
+	AuthUnknown       int32 = 1 // malformed, unknown, wrong secret or expired
+	AuthWrongAPI      int32 = 2 // valid, but bound to another API or major version
+	AuthNotSubscribed int32 = 3 // valid, but the application has no subscription to this API's major version
+	AuthInactive      int32 = 4 // valid, but the subscription is not active (blocked)
 )

@@ -2,29 +2,18 @@
 
 package main
 
-import "portico/sdk"
+import "portico/plugins/abi"
 
-// Messages of the 403 responses.
-const (
-	msgWrongAPI      = "API key is not valid for this API"
-	msgNotSubscribed = "application is not subscribed to this API"
-	msgBlocked       = "subscription is blocked"
-)
-
-// subActive is the status of a subscription that may be used (raftstore/state.SubActive; guests do not import the
-// replicated state).
-const subActive = "active"
-
-// authorize checks a matched key against the called API (name and major version) and returns the message of the 403
-// response, or "" when the key may call it. Only an active subscription passes: an unknown status fails closed.
-func authorize(cred sdk.Credential, apiName, apiMajor string) string {
-	switch {
-	case cred.API == "" || cred.API != apiName || cred.Major != apiMajor:
-		return msgWrongAPI
-	case !cred.Subscribed:
-		return msgNotSubscribed
-	case cred.SubStatus != subActive:
-		return msgBlocked
+// refusal maps a verdict of portico_v1.authenticate other than AuthOK to the response: 401 for a key that does not
+// authenticate, 403 for a valid key that may not call this API. An unknown verdict fails closed with 401.
+func refusal(verdict int32) (status uint32, code, message string) {
+	switch verdict {
+	case abi.AuthWrongAPI:
+		return 403, "forbidden", "API key is not valid for this API"
+	case abi.AuthNotSubscribed:
+		return 403, "forbidden", "application is not subscribed to this API"
+	case abi.AuthInactive:
+		return 403, "forbidden", "subscription is blocked"
 	}
-	return ""
+	return 401, "unauthorized", "invalid API key"
 }

@@ -1,14 +1,12 @@
 //go:build wasip1
 
 // Command apikey is the built-in "apikey" policy: in the request phase of an API secured with api-key, it
-// authenticates the caller by the API key in a request header, checks that the key belongs to the called API and
-// that the application's subscription is active, and tells the gateway who the caller is through the auth.*
-// properties. The key header never reaches the backend. See README.md.
+// authenticates the caller by the API key in a request header through the host's portico_v1.authenticate, answers
+// 401 or 403 for a key that is not valid for the called API, and lets a valid request continue without the key
+// header, which never reaches the backend. See README.md.
 package main
 
 import (
-	"crypto/sha256"
-
 	"portico/plugins/abi"
 	"portico/sdk"
 )
@@ -33,22 +31,10 @@ func handleRequest(req sdk.Request, resp sdk.Response) (next bool, reqCtx uint32
 	if key == "" {
 		return reject(resp, 401, "unauthorized", "missing API key")
 	}
-	id, ok := abi.ParseAPIKey(key)
-	if !ok {
-		return reject(resp, 401, "unauthorized", "invalid API key")
+	if verdict := sdk.Authenticate(abi.CredentialAPIKey, key); verdict != abi.AuthOK {
+		status, code, msg := refusal(verdict)
+		return reject(resp, status, code, msg)
 	}
-	cred, ok := sdk.LookupAPIKey(id, sha256.Sum256([]byte(key)))
-	if !ok {
-		return reject(resp, 401, "unauthorized", "invalid API key")
-	}
-	if msg := authorize(cred, sdk.Property(abi.PropAPIName), sdk.Property(abi.PropAPIMajor)); msg != "" {
-		return reject(resp, 403, "forbidden", msg)
-	}
-	sdk.SetProperty(abi.PropAuthApp, cred.App)
-	sdk.SetProperty(abi.PropAuthEnv, cred.Env)
-	sdk.SetProperty(abi.PropAuthKeyID, id)
-	sdk.SetProperty(abi.PropAuthSub, cred.Subscription)
-	sdk.SetProperty(abi.PropAuthPlan, cred.Plan)
 	req.Headers().Remove(header)
 	return true, 0
 }

@@ -37,6 +37,31 @@ func (s fakeCredentials) LookupCredential(kind uint32, id string, hash []byte) (
 	return k.record, true
 }
 
+// Authenticate verifies a key the way the gateway does, against the API greet major 1 that every test request calls,
+// with the decision fields taken from the key's record.
+func (s fakeCredentials) Authenticate(kind uint32, credential string) (int32, plugins.Identity) {
+	id, ok := abi.ParseAPIKey(credential)
+	if !ok {
+		return abi.AuthUnknown, plugins.Identity{}
+	}
+	sum := sha256.Sum256([]byte(credential))
+	record, ok := s.LookupCredential(kind, id, sum[:])
+	if !ok {
+		return abi.AuthUnknown, plugins.Identity{}
+	}
+	r := abi.DecodeRecord(record)
+	switch {
+	case r[abi.RecAPI] != "greet" || r[abi.RecMajor] != "1":
+		return abi.AuthWrongAPI, plugins.Identity{}
+	case r[abi.RecSubscribed] != "true":
+		return abi.AuthNotSubscribed, plugins.Identity{}
+	case r[abi.RecSubStatus] != "active":
+		return abi.AuthInactive, plugins.Identity{}
+	}
+	return abi.AuthOK, plugins.Identity{App: r[abi.RecApp], Env: r[abi.RecEnv], Key: id,
+		Subscription: r[abi.RecSubscription], Plan: r[abi.RecPlan]}
+}
+
 var _ plugins.CredentialStore = fakeCredentials(nil)
 
 // testKey is an API key of the test store with its credential record.
