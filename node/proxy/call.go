@@ -17,7 +17,7 @@ type call struct {
 	Outbound
 	in     *http.Request // the request as handed to Serve, to tell a gone client from an upstream failure
 	hooked bool          // Hook.Response or Hook.Failed has run
-	idv    [1]string // RequestID as a header value, shared by the outbound request and the response
+	idv    [1]string     // RequestID as a header value, shared by the outbound request and the response
 }
 
 type callKey struct{}
