@@ -17,6 +17,12 @@ type CredentialStore interface {
 	Authenticate(kind uint32, credential string) (verdict int32, who Identity)
 }
 
+// PropertySource supplies the properties a host already knows about a request (api.name, operation.id, ...), read on
+// demand so that a request pays nothing for properties no policy reads.
+type PropertySource interface {
+	Property(key string) (value string, ok bool)
+}
+
 // Identity is who an authenticated request comes from; authenticate stores it in the auth.* properties.
 type Identity struct {
 	App, Env, Key, Subscription, Plan string
@@ -29,7 +35,8 @@ type Exchange struct {
 	in    *http.Request
 	out   *http.Request // private copy, made on the first edit
 	creds CredentialStore
-	props map[string]string
+	base  PropertySource    // may be nil
+	props map[string]string // properties set during the request; they shadow base
 
 	// The guest response: written by guests during handle_request. When a guest returns next=0 it is the response;
 	// otherwise its headers are applied to the upstream response.
@@ -58,7 +65,7 @@ func (x *Exchange) Request() *http.Request {
 // writable returns the outbound copy, making it on first use.
 func (x *Exchange) writable() *http.Request {
 	if x.out == nil {
-		x.out = x.in.Clone(x.in.Context())
+		x.out = shallowCopy(x.in)
 	}
 	return x.out
 }
@@ -71,8 +78,20 @@ func (x *Exchange) SetProperty(key, value string) {
 	x.props[key] = value
 }
 
+// SetPropertySource sets where properties not set with SetProperty are read from.
+func (x *Exchange) SetPropertySource(src PropertySource) { x.base = src }
+
 // Property returns a request property, "" when unset.
-func (x *Exchange) Property(key string) string { return x.props[key] }
+func (x *Exchange) Property(key string) string {
+	if v, ok := x.props[key]; ok {
+		return v
+	}
+	if x.base != nil {
+		v, _ := x.base.Property(key)
+		return v
+	}
+	return ""
+}
 
 // Responded reports that a guest returned next=0: the request must not go upstream and WriteResponse writes the
 // guest's response.
@@ -191,3 +210,19 @@ func closeBody(b io.ReadCloser) {
 }
 
 var _ io.ReadCloser = (*prefixBody)(nil)
+
+// shallowCopy copies a request for editing: its own Header and URL, everything else shared. The proxy clones the
+// request again for the upstream, so a deep copy here would be paid twice.
+func shallowCopy(r *http.Request) *http.Request {
+	out := new(http.Request)
+	*out = *r
+	out.Header = r.Header.Clone()
+	if out.Header == nil {
+		out.Header = make(http.Header)
+	}
+	if r.URL != nil {
+		u := *r.URL
+		out.URL = &u
+	}
+	return out
+}

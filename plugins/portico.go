@@ -28,7 +28,7 @@ func getProperty(ctx context.Context, mod api.Module, stack []uint64) {
 	x := stateOf(ctx).exchange(abi.FuncGetProperty)
 	mem := mod.Memory()
 	key := capped(mem, u32(stack[0]), u32(stack[1]), maxNameLen, "property key")
-	stack[0] = uint64(writeValue(mem, u32(stack[2]), u32(stack[3]), x.props[string(key)]))
+	stack[0] = uint64(writeValue(mem, u32(stack[2]), u32(stack[3]), x.Property(string(key))))
 }
 
 // setProperty sets an "auth." property; any other key traps.

@@ -36,7 +36,7 @@ func (g *Gateway) serveChain(w http.ResponseWriter, r *http.Request, t *table, m
 	c := &call{g: g, t: t, m: m, path: path, in: r, id: id}
 	c.pending = c.buf[:0]
 	c.x = plugins.NewExchange(r, c)
-	c.preset()
+	c.x.SetPropertySource(c)
 	defer c.finish()
 	if err := c.requestPhase(); err != nil {
 		g.fail(w, id, err)
@@ -65,15 +65,24 @@ func (c *call) upstream(out *http.Request) (*proxy.Upstream, string, error) {
 	return up, path, err
 }
 
-// preset sets the request properties policies read.
-func (c *call) preset() {
+// Property serves the properties the gateway knows about the request, read on demand by policies.
+func (c *call) Property(key string) (string, bool) {
 	api := c.m.Value.api
-	c.x.SetProperty(abi.PropRequestID, c.id)
-	c.x.SetProperty(abi.PropAPIName, api.api.Name)
-	c.x.SetProperty(abi.PropAPIVersion, api.api.Version)
-	c.x.SetProperty(abi.PropAPIMajor, api.major)
-	c.x.SetProperty(abi.PropAPIContext, api.api.Context)
-	c.x.SetProperty(abi.PropOperationID, c.m.Value.id)
+	switch key {
+	case abi.PropRequestID:
+		return c.id, true
+	case abi.PropAPIName:
+		return api.api.Name, true
+	case abi.PropAPIVersion:
+		return api.api.Version, true
+	case abi.PropAPIMajor:
+		return api.major, true
+	case abi.PropAPIContext:
+		return api.api.Context, true
+	case abi.PropOperationID:
+		return c.m.Value.id, true
+	}
+	return "", false
 }
 
 // requestPhase runs handle_request of each policy in order until one responds.
@@ -179,4 +188,5 @@ func versionPrefix(path, upstream string) string {
 var (
 	_ proxy.Hook              = (*call)(nil)
 	_ plugins.CredentialStore = (*call)(nil)
+	_ plugins.PropertySource  = (*call)(nil)
 )
