@@ -44,8 +44,8 @@ type bodyCall struct {
 	wrote   bool
 }
 
-// callCtx carries the call state to host functions through the context wazero hands them.
-type callCtx struct {
+// initCtx carries the call state to host functions while an instance starts (_start / _initialize).
+type initCtx struct {
 	context.Context
 	st *callState
 }
@@ -53,7 +53,7 @@ type callCtx struct {
 type stateKey struct{}
 
 // Value implements context.Context.
-func (c *callCtx) Value(key any) any {
+func (c *initCtx) Value(key any) any {
 	if _, ok := key.(stateKey); ok {
 		return c.st
 	}
@@ -70,7 +70,10 @@ func stateOf(ctx context.Context) *callState {
 }
 
 func lookupState(ctx context.Context) (*callState, bool) {
-	if c, ok := ctx.(*callCtx); ok {
+	switch c := ctx.(type) {
+	case *callCtx:
+		return c.st, true
+	case *initCtx:
 		return c.st, true
 	}
 	st, ok := ctx.Value(stateKey{}).(*callState)
@@ -138,4 +141,4 @@ func (st *callState) responseHeader(x *Exchange, create bool) http.Header {
 	return x.header
 }
 
-var _ context.Context = (*callCtx)(nil)
+var _ context.Context = (*initCtx)(nil)

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"portico/plugins/abi"
 )
 
 // CredentialStore resolves credentials for portico_v1.lookup_credential and portico_v1.authenticate.
@@ -36,7 +38,8 @@ type Exchange struct {
 	out   *http.Request // private copy, made on the first edit
 	creds CredentialStore
 	base  PropertySource    // may be nil
-	props map[string]string // properties set during the request; they shadow base
+	props map[string]string // properties set during the request; they shadow who and base
+	who   *Identity         // set by authenticate; serves the auth.* properties
 
 	// The guest response: written by guests during handle_request. When a guest returns next=0 it is the response;
 	// otherwise its headers are applied to the upstream response.
@@ -73,7 +76,7 @@ func (x *Exchange) writable() *http.Request {
 // SetProperty sets a request property (see the abi.Prop constants).
 func (x *Exchange) SetProperty(key, value string) {
 	if x.props == nil {
-		x.props = make(map[string]string, 16)
+		x.props = make(map[string]string, 4)
 	}
 	x.props[key] = value
 }
@@ -81,9 +84,16 @@ func (x *Exchange) SetProperty(key, value string) {
 // SetPropertySource sets where properties not set with SetProperty are read from.
 func (x *Exchange) SetPropertySource(src PropertySource) { x.base = src }
 
+// SetIdentity records who the request comes from: it answers the auth.app, auth.env, auth.key, auth.subscription
+// and auth.plan properties (a later SetProperty of one of them wins).
+func (x *Exchange) SetIdentity(who Identity) { x.who = &who }
+
 // Property returns a request property, "" when unset.
 func (x *Exchange) Property(key string) string {
 	if v, ok := x.props[key]; ok {
+		return v
+	}
+	if v, ok := x.identityProperty(key); ok {
 		return v
 	}
 	if x.base != nil {
@@ -91,6 +101,25 @@ func (x *Exchange) Property(key string) string {
 		return v
 	}
 	return ""
+}
+
+func (x *Exchange) identityProperty(key string) (string, bool) {
+	if x.who == nil {
+		return "", false
+	}
+	switch key {
+	case abi.PropAuthApp:
+		return x.who.App, true
+	case abi.PropAuthEnv:
+		return x.who.Env, true
+	case abi.PropAuthKeyID:
+		return x.who.Key, true
+	case abi.PropAuthSub:
+		return x.who.Subscription, true
+	case abi.PropAuthPlan:
+		return x.who.Plan, true
+	}
+	return "", false
 }
 
 // Responded reports that a guest returned next=0: the request must not go upstream and WriteResponse writes the

@@ -100,6 +100,7 @@ type Host struct {
 	modules map[string]*compileEntry
 	pools   map[poolKey]*poolEntry
 	bg      sync.WaitGroup // background instance refills
+	watch   *watchdog      // ends guest calls past their deadline
 }
 
 // Module is a validated, compiled guest module.
@@ -143,6 +144,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		_ = cache.Close(ctx)
 		return nil, err
 	}
+	h.watch = newWatchdog(cfg.CallTimeout)
 	return h, nil
 }
 
@@ -200,6 +202,7 @@ func (h *Host) Close(ctx context.Context) error {
 		p.close()
 	}
 	h.bg.Wait()
+	h.watch.close()
 	return errors.Join(h.rt.Close(ctx), h.cache.Close(ctx))
 }
 

@@ -21,6 +21,7 @@ type instance struct {
 	features   uint32    // enabled during initialisation; apply to every request
 	stack      [2]uint64 // params and results of handle_request / handle_response
 	st         callState
+	ctx        *callCtx // the context of every request-time call, re-armed per call
 }
 
 // instantiate creates an instance of the pool's module; the guest's _start or _initialize runs with the pool's
@@ -31,7 +32,7 @@ func (p *Pool) instantiate(ctx context.Context) (*instance, error) {
 	inst.st.phase = phaseInit
 	cctx, cancel := context.WithTimeout(ctx, p.h.cfg.initTimeout())
 	defer cancel()
-	mod, err := p.h.rt.InstantiateModule(&callCtx{Context: cctx, st: &inst.st}, p.mod.compiled, p.modcfg)
+	mod, err := p.h.rt.InstantiateModule(&initCtx{Context: cctx, st: &inst.st}, p.mod.compiled, p.modcfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiating: %w", err)
 	}
@@ -43,17 +44,21 @@ func (p *Pool) instantiate(ctx context.Context) (*instance, error) {
 	inst.handleReq = mod.ExportedFunction(abi.ExportHandleRequest)
 	inst.handleResp = mod.ExportedFunction(abi.ExportHandleResponse)
 	inst.features = inst.st.features
+	inst.ctx = newCallCtx(&inst.st)
+	p.h.watch.add(inst.ctx)
 	p.live.Add(1)
 	return inst, nil
 }
 
 // call runs fn (handle_request or handle_response) with x bound and a deadline; params and results are in
-// inst.stack. On error the instance must be discarded.
+// inst.stack. The call also ends when ctx is done. On error the instance must be discarded.
 func (inst *instance) call(ctx context.Context, fn api.Function, x *Exchange, ph phase, timeout time.Duration) error {
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	inst.ctx.arm(ctx, timeout)
 	inst.st.begin(x, ph, inst.features)
-	err := fn.CallWithStack(&callCtx{Context: cctx, st: &inst.st}, inst.stack[:])
-	cancel()
+	err := fn.CallWithStack(inst.ctx, inst.stack[:])
+	if ended := inst.ctx.disarm(); ended != nil && err == nil {
+		err = ended // the watchdog fired as the call returned: the instance's context is spent
+	}
 	if err != nil {
 		inst.st.x = nil
 		return err
@@ -63,6 +68,7 @@ func (inst *instance) call(ctx context.Context, fn api.Function, x *Exchange, ph
 }
 
 // close closes the guest module.
-func (inst *instance) close() {
+func (inst *instance) close(w *watchdog) {
+	w.remove(inst.ctx)
 	_ = inst.mod.Close(context.Background())
 }

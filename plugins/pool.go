@@ -330,7 +330,7 @@ func (p *Pool) fail(inst *instance, err error) {
 
 // discard closes an instance and frees its slot.
 func (p *Pool) discard(inst *instance) {
-	inst.close()
+	inst.close(p.h.watch)
 	p.live.Add(-1)
 	<-p.slots
 }

@@ -74,11 +74,7 @@ func authenticate(ctx context.Context, mod api.Module, stack []uint64) {
 		var who Identity
 		verdict, who = x.creds.Authenticate(u32(stack[0]), cred)
 		if verdict == abi.AuthOK {
-			x.SetProperty(abi.PropAuthApp, who.App)
-			x.SetProperty(abi.PropAuthEnv, who.Env)
-			x.SetProperty(abi.PropAuthKeyID, who.Key)
-			x.SetProperty(abi.PropAuthSub, who.Subscription)
-			x.SetProperty(abi.PropAuthPlan, who.Plan)
+			x.SetIdentity(who)
 		}
 	}
 	stack[0] = api.EncodeI32(verdict)

@@ -23,12 +23,17 @@ type backend struct {
 	*httptest.Server
 	sawAPIKey atomic.Bool
 	hits      atomic.Int64
+	slowSeen  chan struct{} // receives when a request to /slow arrives
 }
 
 func newBackend(t *testing.T) *backend {
-	b := &backend{}
+	b := &backend{slowSeen: make(chan struct{}, 16)}
 	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.hits.Add(1)
+		if r.URL.Path == "/slow" {
+			b.slowSeen <- struct{}{}
+			time.Sleep(time.Second)
+		}
 		if r.Header.Get("Api-Key") != "" {
 			b.sawAPIKey.Store(true)
 		}
@@ -92,6 +97,19 @@ func get(t *testing.T, method, url, key string) response {
 	if len(raw) > 0 && json.Unmarshal(raw, &r.body) != nil {
 		t.Fatalf("%s %s: body is not JSON: %q", method, url, raw)
 	}
+	return r
+}
+
+// getNoFatal is get for goroutines other than the test's: a transport error is reported as status 0.
+func getNoFatal(url string) response {
+	resp, err := http.Get(url)
+	if err != nil {
+		return response{body: map[string]any{"error": err.Error()}}
+	}
+	defer resp.Body.Close()
+	r := response{status: resp.StatusCode, header: resp.Header}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &r.body)
 	return r
 }
 
@@ -173,6 +191,21 @@ func TestWalkingSkeleton(t *testing.T) {
 		if r := get(t, "GET", gw+"/greet/v1/hello", key); r.status != 200 {
 			t.Fatalf("after restart: got %d, want 200 (body %v)", r.status, r.body)
 		}
+	})
+
+	t.Run("SIGTERM drains in-flight requests", func(t *testing.T) {
+		done := make(chan response, 1)
+		go func() { done <- getNoFatal(gw + "/greet/v1/slow") }()
+		select {
+		case <-be.slowSeen:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the slow request never reached the backend")
+		}
+		n.Stop() // fails the test unless the node exits 0
+		if r := <-done; r.status != 200 {
+			t.Fatalf("in-flight request during SIGTERM: got %d (%v), want 200", r.status, r.body)
+		}
+		n.Start()
 	})
 
 	t.Run("redeploys drop no request", func(t *testing.T) {

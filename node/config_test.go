@@ -1,0 +1,38 @@
+package node
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigValidate(t *testing.T) {
+	good := Config{ID: "n1", DataDir: "/tmp/x", GatewayAddr: "127.0.0.1:8080", AdminAddr: "127.0.0.1:9080",
+		RaftAddr: "127.0.0.1:9090", Bootstrap: true}
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string // substring of the error; "" = valid
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"no id", func(c *Config) { c.ID = "" }, "--id: required"},
+		{"no data dir", func(c *Config) { c.DataDir = "" }, "--data-dir: required"},
+		{"bad gateway addr", func(c *Config) { c.GatewayAddr = "8080" }, "--gateway-addr"},
+		{"bad raft addr", func(c *Config) { c.RaftAddr = "" }, "--raft-addr"},
+		{"bootstrap and join", func(c *Config) { c.Join = "http://127.0.0.1:9081" }, "choose one"},
+		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "--log-level"},
+		{"log level upper case", func(c *Config) { c.LogLevel = "DEBUG" }, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := good
+			c.edit(&cfg)
+			err := cfg.validate()
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("got %v, want no error", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}
