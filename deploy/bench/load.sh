@@ -108,10 +108,10 @@ run_round() { # name url pids header
     ${hdr:+-H "$hdr"} "$url" >"$f" 2>&1 || echo "warning: wrk $n exited non-zero" >&2
   c1=$(cpu_ticks $pids)
   reqs=$(awk '/requests in/{print $1}' "$f")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$(awk '/^Requests\/sec:/{print $2}' "$f")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$(awk '/^Requests\/sec:/{print $2}' "$f")" \
     "$(to_us "$(awk '$1=="50%"{print $2}' "$f")")" "$(to_us "$(awk '$1=="99%"{print $2}' "$f")")" \
     "$(awk -v d=$((c1 - c0)) -v t="$(getconf CLK_TCK)" -v q="${reqs:-0}" 'BEGIN{ if (q > 0) printf "%.1f", d/t*1e6/q; else print "NA" }')" \
-    "$(awk '/Non-2xx/{s+=$NF} /Socket errors/{gsub(",","");s+=$4+$6+$8+$10} END{print s+0}' "$f")" | tee -a "$OUT/results.tsv" >&2
+    "$(awk '/Non-2xx/{s+=$NF} /Socket errors/{gsub(",","");s+=$4+$6+$8+$10} END{print s+0}' "$f")" "$5" | tee -a "$OUT/results.tsv" >&2
 }
 
 summary() {
@@ -120,7 +120,11 @@ summary() {
     for (i = 2; i <= k; i++) { t = a[i]; j = i - 1; while (j >= 1 && a[j] > t) { a[j+1] = a[j]; j-- } a[j+1] = t }
     return (k % 2) ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2 }
   function median_of(col, n,   i) { cnt[n] = 0; for (i = 1; i <= rows; i++) if (name[i] == n) { cnt[n]++; V[n, cnt[n]] = val[i, col] } return med(n) }
-  { rows++; name[rows] = $1; for (c = 2; c <= 6; c++) val[rows, c] = $c; seen[$1] = 1 }
+  function paired(a, b,   r, k, i, j, t, x) { k = 0
+    for (r in rr) if ((a, r) in R && (b, r) in R && R[b, r] > 0) x[++k] = R[a, r] / R[b, r]
+    for (i = 2; i <= k; i++) { t = x[i]; j = i - 1; while (j >= 1 && x[j] > t) { x[j+1] = x[j]; j-- } x[j+1] = t }
+    return k == 0 ? 0 : (k % 2) ? x[(k+1)/2] : (x[k/2] + x[k/2+1]) / 2 }
+  { rows++; name[rows] = $1; for (c = 2; c <= 6; c++) val[rows, c] = $c; seen[$1] = 1; R[$1, $7] = $2; rr[$7] = 1 }
   END {
     split("direct nginx goproxy portico-none portico-apikey", T, " ")
     printf "| target | median req/s | p50 us | p99 us | gateway CPU us/req | errors |\n|---|---|---|---|---|---|\n"
@@ -132,6 +136,10 @@ summary() {
     printf "  portico-none / goproxy    %.2f   (target >= 1.2)\n", rps["portico-none"] / rps["goproxy"]
     printf "  portico-none / nginx      %.2f\n", rps["portico-none"] / rps["nginx"]
     printf "  portico-apikey / none     %.2f   (target >= 0.85)\n", rps["portico-apikey"] / rps["portico-none"]
+    printf "median of per-round ratios (each round runs every target back to back):\n"
+    printf "  portico-none / goproxy    %.2f\n", paired("portico-none", "goproxy")
+    printf "  portico-none / nginx      %.2f\n", paired("portico-none", "nginx")
+    printf "  portico-apikey / none     %.2f\n", paired("portico-apikey", "portico-none")
   }' "$OUT/results.tsv"
 }
 
