@@ -34,12 +34,13 @@ type Identity struct {
 // policies edit, request properties, the response a guest produces itself and the upstream response of the response
 // phase. It is not safe for concurrent use: the policies of one request run one after the other.
 type Exchange struct {
-	in    *http.Request
-	out   *http.Request // private copy, made on the first edit
-	creds CredentialStore
-	base  PropertySource    // may be nil
-	props map[string]string // properties set during the request; they shadow who and base
-	who   *Identity         // set by authenticate; serves the auth.* properties
+	in     *http.Request
+	out    *http.Request // private copy, made on the first edit
+	creds  CredentialStore
+	base   PropertySource    // may be nil
+	props  map[string]string // properties set during the request; they shadow who and base
+	who    Identity          // set by authenticate; serves the auth.* properties when hasWho
+	hasWho bool
 
 	// The guest response: written by guests during handle_request. When a guest returns next=0 it is the response;
 	// otherwise its headers are applied to the upstream response.
@@ -86,7 +87,7 @@ func (x *Exchange) SetPropertySource(src PropertySource) { x.base = src }
 
 // SetIdentity records who the request comes from: it answers the auth.app, auth.env, auth.key, auth.subscription
 // and auth.plan properties (a later SetProperty of one of them wins).
-func (x *Exchange) SetIdentity(who Identity) { x.who = &who }
+func (x *Exchange) SetIdentity(who Identity) { x.who, x.hasWho = who, true }
 
 // Property returns a request property, "" when unset.
 func (x *Exchange) Property(key string) string {
@@ -104,7 +105,7 @@ func (x *Exchange) Property(key string) string {
 }
 
 func (x *Exchange) identityProperty(key string) (string, bool) {
-	if x.who == nil {
+	if !x.hasWho {
 		return "", false
 	}
 	switch key {
