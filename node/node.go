@@ -76,13 +76,13 @@ func (n *Node) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
 	}
+	if hadState {
+		n.waitReplayed(ctx)
+	}
 	if n.cfg.Bootstrap {
 		if err := n.bootstrapToken(ctx); err != nil {
 			return err
 		}
-	}
-	if hadState {
-		n.waitReplayed(ctx)
 	}
 	n.host, err = plugins.New(ctx, plugins.Config{
 		CacheDir: filepath.Join(n.cfg.DataDir, "wasm-cache"), Logger: n.log.With("component", "plugins"),

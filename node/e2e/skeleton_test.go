@@ -135,6 +135,9 @@ func TestWalkingSkeleton(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(n.DataDir, "admin.token")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("admin.token: got %v %v, want mode 0600", st, err)
 	}
+	if !strings.Contains(n.Stdout(), n.Token) {
+		t.Fatalf("the first admin token was not printed on bootstrap; stdout %q", n.Stdout())
+	}
 
 	n.MustCLI("deploy", "-f", apiFile(t, "greet.yaml", be.URL, nil))
 	n.MustCLI("deploy", "-f", apiFile(t, "other.yaml", be.URL, nil))
@@ -187,7 +190,10 @@ func TestWalkingSkeleton(t *testing.T) {
 
 	t.Run("restart keeps everything", func(t *testing.T) {
 		n.Stop()
-		n.Start()
+		n.Start("--bootstrap") // a second --bootstrap on the same data dir must not bootstrap again
+		if strings.Contains(n.Stdout(), "pat_") {
+			t.Fatalf("a restart printed an admin token again: %q", n.Stdout())
+		}
 		if r := get(t, "GET", gw+"/greet/v1/hello", key); r.status != 200 {
 			t.Fatalf("after restart: got %d, want 200 (body %v)", r.status, r.body)
 		}
