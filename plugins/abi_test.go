@@ -34,7 +34,7 @@ type abiResult struct {
 }
 
 func (r abiResult) i32(off uint32) int32  { return int32(binary.LittleEndian.Uint32(r.mem[off:])) }
-func (r abiResult) i64(off uint32) uint64 { return u64le(r.mem[off:]) }
+func (r abiResult) i64(off uint32) uint64 { return binary.LittleEndian.Uint64(r.mem[off:]) }
 func (r abiResult) out(n int) string      { return string(r.mem[outBuf : outBuf+n]) }
 
 type abiCase struct {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"portico/plugins/wasmtest"
 )
 
 // Memory layout of the assembled test guests: the results of the calls made in _initialize, handle_request and
@@ -74,16 +76,21 @@ func strAddr(s string) (int64, int64) {
 	return int64(dataBase + off), int64(len(s))
 }
 
-func stringData() []wasmData {
+// addStrings places the test strings in m's data.
+func addStrings(m *wasmtest.Module) {
 	strMu.Lock()
 	defer strMu.Unlock()
-	var d []wasmData
 	for s, off := range strTable {
 		if s != "" {
-			d = append(d, wasmData{dataBase + off, []byte(s)})
+			m.Data(dataBase+off, []byte(s))
 		}
 	}
-	return d
+}
+
+// wasmData is a data segment of an assembled guest.
+type wasmData struct {
+	offset uint32
+	bytes  []byte
 }
 
 // guestSpec describes an assembled guest.
@@ -98,7 +105,7 @@ type guestSpec struct {
 // buildGuest assembles a guest that imports the host functions it calls, with their real signatures.
 func buildGuest(t testing.TB, h *Host, g guestSpec) []byte {
 	t.Helper()
-	m := &wasmModule{}
+	m := &wasmtest.Module{}
 	idx := map[string]uint32{}
 	defs := map[string]api.FunctionDefinition{}
 	for _, c := range append(append(append([]hcall(nil), g.init...), g.request...), g.response...) {
@@ -111,7 +118,7 @@ func buildGuest(t testing.TB, h *Host, g guestSpec) []byte {
 			t.Fatalf("no host function %s", c.fn)
 		}
 		defs[c.fn] = def
-		idx[c.fn] = m.importFunc(module, fn, def.ParamTypes(), def.ResultTypes())
+		idx[c.fn] = m.Import(module, fn, def.ParamTypes(), def.ResultTypes())
 	}
 	body := func(calls []hcall, base uint32) []byte {
 		var b []byte
@@ -120,17 +127,19 @@ func buildGuest(t testing.TB, h *Host, g guestSpec) []byte {
 		}
 		return b
 	}
-	m.function("_initialize", nil, nil, nil, body(g.init, resInit))
-	reqBody := cat(body(g.request, resReq), i64c(g.next))
+	m.Func("_initialize", nil, nil, nil, body(g.init, resInit))
+	reqBody := [][]byte{body(g.request, resReq), wasmtest.I64Const(g.next)}
 	if g.requestBody != nil {
-		reqBody = g.requestBody
+		reqBody = [][]byte{g.requestBody}
 	}
-	m.function("handle_request", nil, vI64, nil, reqBody)
-	m.function("handle_response", []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, nil, nil,
-		body(g.response, resResp))
-	m.memory(max(g.pages, 1), nil)
-	m.data = append(stringData(), g.data...)
-	return m.bytes()
+	m.Func("handle_request", nil, wasmtest.I64, nil, reqBody...)
+	m.Func("handle_response", wasmtest.I32I32, nil, nil, body(g.response, resResp))
+	m.Memory(max(g.pages, 1), nil)
+	addStrings(m)
+	for _, d := range g.data {
+		m.Data(d.offset, d.bytes)
+	}
+	return m.Bytes()
 }
 
 // callBody pushes the arguments, calls the function and stores its result, if any, at addr.
@@ -138,22 +147,22 @@ func callBody(def api.FunctionDefinition, idx uint32, args []int64, addr uint32)
 	results := def.ResultTypes()
 	var b []byte
 	if len(results) == 1 {
-		b = append(b, i32c(int32(addr))...)
+		b = append(b, wasmtest.I32Const(int32(addr))...)
 	}
 	for j, a := range args {
 		if def.ParamTypes()[j] == api.ValueTypeI64 {
-			b = append(b, i64c(a)...)
+			b = append(b, wasmtest.I64Const(a)...)
 		} else {
-			b = append(b, i32c(int32(uint32(a)))...)
+			b = append(b, wasmtest.I32Const(int32(uint32(a)))...)
 		}
 	}
-	b = append(b, callFn(idx)...)
+	b = append(b, wasmtest.Call(idx)...)
 	switch {
 	case len(results) == 0:
 	case results[0] == api.ValueTypeI64:
-		b = append(b, i64Store(0)...)
+		b = append(b, wasmtest.I64Store(0)...)
 	default:
-		b = append(b, i32Store(0)...)
+		b = append(b, wasmtest.I32Store(0)...)
 	}
 	return b
 }

@@ -11,21 +11,21 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"portico/plugins/wasmtest"
 )
 
-var i32x2 = []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}
-
 // exportsGuest builds a module with the given memory and export set, for validation tests.
-func exportsGuest(memory, request, response bool, reqResults []api.ValueType) *wasmModule {
-	m := &wasmModule{}
+func exportsGuest(memory, request, response bool, reqResults []api.ValueType) *wasmtest.Module {
+	m := &wasmtest.Module{}
 	if request {
-		m.function("handle_request", nil, reqResults, nil, i64c(1))
+		m.Func("handle_request", nil, reqResults, nil, wasmtest.I64Const(1))
 	}
 	if response {
-		m.function("handle_response", i32x2, nil, nil)
+		m.Func("handle_response", wasmtest.I32I32, nil, nil)
 	}
 	if memory {
-		m.memory(1, nil)
+		m.Memory(1, nil)
 	}
 	return m
 }
@@ -33,31 +33,31 @@ func exportsGuest(memory, request, response bool, reqResults []api.ValueType) *w
 func TestCompileValidation(t *testing.T) {
 	h := newTestHost(t, Config{MemoryLimitPages: 16})
 	withImport := func(module, name string, params, results []api.ValueType) []byte {
-		m := &wasmModule{}
-		m.importFunc(module, name, params, results)
-		m.function("handle_request", nil, vI64, nil, i64c(1))
-		m.function("handle_response", i32x2, nil, nil)
-		m.memory(1, nil)
-		return m.bytes()
+		m := &wasmtest.Module{}
+		m.Import(module, name, params, results)
+		m.Func("handle_request", nil, wasmtest.I64, nil, wasmtest.I64Const(1))
+		m.Func("handle_response", wasmtest.I32I32, nil, nil)
+		m.Memory(1, nil)
+		return m.Bytes()
 	}
-	bigMin := exportsGuest(true, true, true, vI64)
-	bigMin.memory(17, nil)
+	bigMin := exportsGuest(true, true, true, wasmtest.I64)
+	bigMin.Memory(17, nil)
 	tests := []struct {
 		name  string
 		wasm  []byte
 		valid bool
 	}{
-		{"minimal guest", exportsGuest(true, true, true, vI64).bytes(), true},
-		{"host imports", withImport("http_handler", "get_method", i32x2, vI32), true},
-		{"wasi import", withImport("wasi_snapshot_preview1", "random_get", i32x2, vI32), true},
-		{"no memory", exportsGuest(false, true, true, vI64).bytes(), false},
-		{"no handle_request", exportsGuest(true, false, true, vI64).bytes(), false},
-		{"no handle_response", exportsGuest(true, true, false, vI64).bytes(), false},
-		{"handle_request returns i32", exportsGuest(true, true, true, vI32).bytes(), false},
+		{"minimal guest", exportsGuest(true, true, true, wasmtest.I64).Bytes(), true},
+		{"host imports", withImport("http_handler", "get_method", wasmtest.I32I32, wasmtest.I32), true},
+		{"wasi import", withImport("wasi_snapshot_preview1", "random_get", wasmtest.I32I32, wasmtest.I32), true},
+		{"no memory", exportsGuest(false, true, true, wasmtest.I64).Bytes(), false},
+		{"no handle_request", exportsGuest(true, false, true, wasmtest.I64).Bytes(), false},
+		{"no handle_response", exportsGuest(true, true, false, wasmtest.I64).Bytes(), false},
+		{"handle_request returns i32", exportsGuest(true, true, true, wasmtest.I32).Bytes(), false},
 		{"import from env", withImport("env", "abort", nil, nil), false},
 		{"unknown host function", withImport("http_handler", "open_socket", nil, nil), false},
-		{"wrong import signature", withImport("http_handler", "get_method", vI32, vI32), false},
-		{"min memory over limit", bigMin.bytes(), false},
+		{"wrong import signature", withImport("http_handler", "get_method", wasmtest.I32, wasmtest.I32), false},
+		{"min memory over limit", bigMin.Bytes(), false},
 		{"not wasm", []byte("\x00asm garbage"), false},
 		{"over size cap", make([]byte, MaxModuleSize+1), false},
 	}
@@ -81,7 +81,7 @@ func TestCompileValidation(t *testing.T) {
 
 func TestCompileDeduplicates(t *testing.T) {
 	h := newTestHost(t, Config{})
-	wasm := exportsGuest(true, true, true, vI64).bytes()
+	wasm := exportsGuest(true, true, true, wasmtest.I64).Bytes()
 	const n = 8
 	mods := make([]*Module, n)
 	var wg sync.WaitGroup
@@ -105,7 +105,7 @@ func TestCompileDeduplicates(t *testing.T) {
 func TestCompilationCacheDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "wasm-cache")
 	h := newTestHost(t, Config{CacheDir: dir})
-	if _, err := h.Compile(context.Background(), exportsGuest(true, true, true, vI64).bytes()); err != nil {
+	if _, err := h.Compile(context.Background(), exportsGuest(true, true, true, wasmtest.I64).Bytes()); err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
 	fi, err := os.Stat(dir)

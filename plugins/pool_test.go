@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"portico/plugins/wasmtest"
 )
 
 func newRequest() *http.Request {
@@ -18,18 +20,20 @@ func newRequest() *http.Request {
 // failingGuest traps in handle_request when the request has an X-Fail header and otherwise passes the request on
 // without holding its instance (skip_response).
 func failingGuest(t testing.TB, h *Host) []byte {
-	m := &wasmModule{}
-	values := m.importFunc("http_handler", "get_header_values", h.imports["http_handler"]["get_header_values"].ParamTypes(), vI64)
-	skip := m.importFunc("portico_v1", "skip_response", nil, nil)
+	m := &wasmtest.Module{}
+	values := m.Import("http_handler", "get_header_values",
+		h.imports["http_handler"]["get_header_values"].ParamTypes(), wasmtest.I64)
+	skip := m.Import("portico_v1", "skip_response", nil, nil)
 	ptr, n := strAddr("x-fail")
-	m.function("handle_request", nil, vI64, nil,
-		i32c(0), i32c(int32(ptr)), i32c(int32(n)), i32c(0), i32c(0), callFn(values),
-		[]byte{0x50}, []byte{0x45}, ifThen(opUnreachable), // i64.eqz, i32.eqz: trap when any value
-		callFn(skip), i64c(1))
-	m.function("handle_response", i32x2, nil, nil)
-	m.memory(1, nil)
-	m.data = stringData()
-	return m.bytes()
+	m.Func("handle_request", nil, wasmtest.I64, nil,
+		wasmtest.I32Const(0), wasmtest.I32Const(int32(ptr)), wasmtest.I32Const(int32(n)),
+		wasmtest.I32Const(0), wasmtest.I32Const(0), wasmtest.Call(values),
+		wasmtest.I64Eqz, wasmtest.I32Eqz, wasmtest.IfThen(wasmtest.Unreachable), // trap when any value
+		wasmtest.Call(skip), wasmtest.I64Const(1))
+	m.Func("handle_response", wasmtest.I32I32, nil, nil)
+	m.Memory(1, nil)
+	addStrings(m)
+	return m.Bytes()
 }
 
 func failRequest() *http.Request {
@@ -138,11 +142,12 @@ func TestPoolQuarantine(t *testing.T) {
 
 func TestPoolRecyclesGrownInstance(t *testing.T) {
 	h := newTestHost(t, Config{MaxInstances: 1, RecyclePages: 2})
-	m := &wasmModule{}
-	m.function("handle_request", nil, vI64, nil, i32c(2), opMemoryGrow, opDrop, i64c(0))
-	m.function("handle_response", i32x2, nil, nil)
-	m.memory(1, nil)
-	p := newTestPool(t, h, m.bytes(), nil)
+	m := &wasmtest.Module{}
+	m.Func("handle_request", nil, wasmtest.I64, nil,
+		wasmtest.I32Const(2), wasmtest.MemoryGrow, wasmtest.Drop, wasmtest.I64Const(0))
+	m.Func("handle_response", wasmtest.I32I32, nil, nil)
+	m.Memory(1, nil)
+	p := newTestPool(t, h, m.Bytes(), nil)
 	before := idleInstance(t, p)
 	if _, _, err := p.Request(context.Background(), NewExchange(newRequest(), nil)); err != nil {
 		t.Fatalf("Request: %v", err)

@@ -8,21 +8,24 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
+
+	"portico/plugins/wasmtest"
 )
 
 // loopGuest spins forever in handle_request when the request has an X-Loop header and otherwise responds at once.
 func loopGuest(h *Host) []byte {
-	m := &wasmModule{}
-	values := m.importFunc("http_handler", "get_header_values",
-		h.imports["http_handler"]["get_header_values"].ParamTypes(), vI64)
+	m := &wasmtest.Module{}
+	values := m.Import("http_handler", "get_header_values",
+		h.imports["http_handler"]["get_header_values"].ParamTypes(), wasmtest.I64)
 	ptr, n := strAddr("x-loop")
-	m.function("handle_request", nil, vI64, nil,
-		i32c(0), i32c(int32(ptr)), i32c(int32(n)), i32c(0), i32c(0), callFn(values),
-		[]byte{0x50, 0x45}, ifThen(opLoopForever), i64c(0))
-	m.function("handle_response", i32x2, nil, nil)
-	m.memory(1, nil)
-	m.data = stringData()
-	return m.bytes()
+	m.Func("handle_request", nil, wasmtest.I64, nil,
+		wasmtest.I32Const(0), wasmtest.I32Const(int32(ptr)), wasmtest.I32Const(int32(n)),
+		wasmtest.I32Const(0), wasmtest.I32Const(0), wasmtest.Call(values),
+		wasmtest.I64Eqz, wasmtest.I32Eqz, wasmtest.IfThen(wasmtest.LoopForever), wasmtest.I64Const(0))
+	m.Func("handle_response", wasmtest.I32I32, nil, nil)
+	m.Memory(1, nil)
+	addStrings(m)
+	return m.Bytes()
 }
 
 func TestLoopingGuestHitsDeadline(t *testing.T) {
@@ -83,12 +86,13 @@ func TestLoopingGuestHitsDeadline(t *testing.T) {
 
 // growGuest grows its memory by pages in handle_request and traps when memory.grow returns -1.
 func growGuest(min uint32, max *uint32, pages int32) []byte {
-	m := &wasmModule{}
-	m.function("handle_request", nil, vI64, nil,
-		i32c(pages), opMemoryGrow, i32c(-1), opI32Eq, ifThen(opUnreachable), i64c(0))
-	m.function("handle_response", i32x2, nil, nil)
-	m.memory(min, max)
-	return m.bytes()
+	m := &wasmtest.Module{}
+	m.Func("handle_request", nil, wasmtest.I64, nil,
+		wasmtest.I32Const(pages), wasmtest.MemoryGrow, wasmtest.I32Const(-1), wasmtest.I32Eq,
+		wasmtest.IfThen(wasmtest.Unreachable), wasmtest.I64Const(0))
+	m.Func("handle_response", wasmtest.I32I32, nil, nil)
+	m.Memory(min, max)
+	return m.Bytes()
 }
 
 func TestMemoryLimit(t *testing.T) {
@@ -133,22 +137,20 @@ func TestMemoryLimit(t *testing.T) {
 
 func TestGuestTrapsAreContained(t *testing.T) {
 	h := newTestHost(t, Config{})
-	recursive := &wasmModule{}
-	recursive.function("handle_request", nil, vI64, nil, callFn(0), opDrop, i64c(0))
-	recursive.function("handle_response", i32x2, nil, nil)
-	recursive.memory(1, nil)
-	divide := &wasmModule{}
-	divide.function("handle_request", nil, vI64, nil, i32c(1), i32c(0), []byte{0x6d}, opDrop, i64c(0))
-	divide.function("handle_response", i32x2, nil, nil)
-	divide.memory(1, nil)
-	unreachable := &wasmModule{}
-	unreachable.function("handle_request", nil, vI64, nil, opUnreachable, i64c(0))
-	unreachable.function("handle_response", i32x2, nil, nil)
-	unreachable.memory(1, nil)
+	trapGuest := func(body ...[]byte) *wasmtest.Module {
+		m := &wasmtest.Module{}
+		m.Func("handle_request", nil, wasmtest.I64, nil, append(body, wasmtest.I64Const(0))...)
+		m.Func("handle_response", wasmtest.I32I32, nil, nil)
+		m.Memory(1, nil)
+		return m
+	}
+	recursive := trapGuest(wasmtest.Call(0), wasmtest.Drop)
+	divide := trapGuest(wasmtest.I32Const(1), wasmtest.I32Const(0), wasmtest.I32DivS, wasmtest.Drop)
+	unreachable := trapGuest(wasmtest.Unreachable)
 	healthy := newTestPool(t, h, buildGuest(t, h, guestSpec{next: 0}), nil)
 	tests := []struct {
 		name string
-		m    *wasmModule
+		m    *wasmtest.Module
 	}{
 		{"unreachable", unreachable},
 		{"stack exhaustion", recursive},
@@ -156,7 +158,7 @@ func TestGuestTrapsAreContained(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newTestPool(t, h, tt.m.bytes(), nil)
+			p := newTestPool(t, h, tt.m.Bytes(), nil)
 			if _, _, err := p.Request(context.Background(), NewExchange(newRequest(), nil)); err == nil {
 				t.Fatal("Request: got no error, want a trap")
 			}
