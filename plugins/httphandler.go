@@ -75,7 +75,7 @@ func enableFeatures(ctx context.Context, _ api.Module, stack []uint64) {
 
 func getConfig(ctx context.Context, mod api.Module, stack []uint64) {
 	st := stateOf(ctx)
-	stack[0] = uint64(writeBytes(mod.Memory(), u32(stack[0]), u32(stack[1]), st.pool.config))
+	stack[0] = uint64(writeValue(mod.Memory(), u32(stack[0]), u32(stack[1]), st.pool.config))
 }
 
 // slogLevel maps an http-wasm log level; ok is false for "none" and unknown levels.

@@ -53,20 +53,7 @@ func readString(mem api.Memory, ptr, n, max uint32, what string) string {
 
 // writeValue applies the read-function rules: the value is written at buf only if it fits in limit; its full length
 // is returned either way. A non-empty (buf, limit) range must lie inside memory.
-func writeValue(mem api.Memory, buf, limit uint32, value string) uint32 {
-	dst := view(mem, buf, limit)
-	if len(value) > maxBodyBytes {
-		trap("value longer than %d bytes", maxBodyBytes)
-	}
-	n := uint32(len(value))
-	if n <= limit {
-		copy(dst, value)
-	}
-	return n
-}
-
-// writeBytes is writeValue for a byte slice.
-func writeBytes(mem api.Memory, buf, limit uint32, value []byte) uint32 {
+func writeValue[T string | []byte](mem api.Memory, buf, limit uint32, value T) uint32 {
 	dst := view(mem, buf, limit)
 	if len(value) > maxBodyBytes {
 		trap("value longer than %d bytes", maxBodyBytes)

@@ -61,7 +61,7 @@ func lookupCredential(ctx context.Context, mod api.Module, stack []uint64) {
 		stack[0] = api.EncodeI32(-1)
 		return
 	}
-	stack[0] = uint64(writeBytes(mem, buf, limit, record))
+	stack[0] = uint64(writeValue(mem, buf, limit, record))
 }
 
 // authenticate returns a verdict for the presented credential and, when it is valid for the API being called, sets

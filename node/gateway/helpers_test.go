@@ -152,6 +152,27 @@ func readReply(t testing.TB, resp *http.Response) reply {
 	return reply{resp.StatusCode, resp.Header, string(b)}
 }
 
+// getAsync sends a GET from another goroutine and delivers its reply (status -1 and the error text on failure).
+func getAsync(t testing.TB, url string) <-chan reply {
+	t.Helper()
+	out := make(chan reply, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			out <- reply{status: -1, body: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			out <- reply{status: -1, body: err.Error()}
+			return
+		}
+		out <- reply{resp.StatusCode, resp.Header, string(b)}
+	}()
+	return out
+}
+
 // raw sends a request text as is (for targets an http.Client cannot send) and reads the response.
 func raw(t testing.TB, srv *httptest.Server, text string) reply {
 	t.Helper()

@@ -274,15 +274,7 @@ func TestResponsePhaseReturnsInstances(t *testing.T) {
 		}
 		checkWireError(t, do(t, http.MethodGet, srv.URL+"/down/v1/hello", nil), 502, "bad_gateway")
 	}
-	slow := make(chan reply, 1)
-	go func() {
-		resp, err := http.Get(srv.URL + "/greet/v1/stream")
-		if err != nil {
-			slow <- reply{status: -1, body: err.Error()}
-			return
-		}
-		slow <- readReply(t, resp)
-	}()
+	slow := getAsync(t, srv.URL+"/greet/v1/stream")
 	<-arrived // the only instance is held by the slow request
 	checkWireError(t, do(t, http.MethodGet, srv.URL+"/greet/v1/hello", nil), 503, "unavailable")
 	close(release)
@@ -319,15 +311,7 @@ func TestPoolsReleasedAfterDrain(t *testing.T) {
 	t1 := g.cur.Load()
 	p1 := t1.pools[0]
 
-	slow := make(chan reply, 1)
-	go func() {
-		resp, err := http.Get(srv.URL + "/greet/v1/stream")
-		if err != nil {
-			slow <- reply{status: -1, body: err.Error()}
-			return
-		}
-		slow <- readReply(t, resp)
-	}()
+	slow := getAsync(t, srv.URL+"/greet/v1/stream")
 	<-arrived
 	mustUpdate(t, g, newState(2, withConfig(`{"v":2}`)))
 	t2 := g.cur.Load()

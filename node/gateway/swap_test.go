@@ -124,15 +124,7 @@ func TestDrainTimeout(t *testing.T) {
 	g, srv := newGateway(t, Config{DrainTimeout: 50 * time.Millisecond})
 	mustUpdate(t, g, newState(1, testAPI(be.URL)))
 	t1 := g.cur.Load()
-	slow := make(chan reply, 1)
-	go func() {
-		resp, err := http.Get(srv.URL + "/greet/v1/hello")
-		if err != nil {
-			slow <- reply{status: -1, body: err.Error()}
-			return
-		}
-		slow <- readReply(t, resp)
-	}()
+	slow := getAsync(t, srv.URL+"/greet/v1/hello")
 	<-arrived
 	mustUpdate(t, g, newState(2, testAPI(be.URL)))
 	waitFor(t, "the old table to close after DrainTimeout", t1.closed.Load)
@@ -160,15 +152,7 @@ func TestCloseDrains(t *testing.T) {
 	g, srv := newGateway(t, Config{})
 	mustUpdate(t, g, newState(1, testAPI(be.URL)))
 	t1 := g.cur.Load()
-	slow := make(chan reply, 1)
-	go func() {
-		resp, err := http.Get(srv.URL + "/greet/v1/hello")
-		if err != nil {
-			slow <- reply{status: -1, body: err.Error()}
-			return
-		}
-		slow <- readReply(t, resp)
-	}()
+	slow := getAsync(t, srv.URL+"/greet/v1/hello")
 	<-arrived
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
