@@ -128,7 +128,7 @@ func createKey(t *testing.T, n *nodetest.Node, app, api string) string {
 func TestWalkingSkeleton(t *testing.T) {
 	be := newBackend(t)
 	n := nodetest.NewNode(t, "n1")
-	n.Start("--bootstrap")
+	n.Start("--bootstrap", "--log-level", "debug") // secrets must stay out of even the debug log
 	if n.Token == "" {
 		t.Fatalf("no admin token written by --bootstrap; logs:\n%s", n.Logs())
 	}
@@ -190,7 +190,7 @@ func TestWalkingSkeleton(t *testing.T) {
 
 	t.Run("restart keeps everything", func(t *testing.T) {
 		n.Stop()
-		n.Start("--bootstrap") // a second --bootstrap on the same data dir must not bootstrap again
+		n.Start("--bootstrap", "--log-level", "debug") // a second --bootstrap must not bootstrap again
 		if strings.Contains(n.Stdout(), "pat_") {
 			t.Fatalf("a restart printed an admin token again: %q", n.Stdout())
 		}
@@ -211,12 +211,15 @@ func TestWalkingSkeleton(t *testing.T) {
 		if r := <-done; r.status != 200 {
 			t.Fatalf("in-flight request during SIGTERM: got %d (%v), want 200", r.status, r.body)
 		}
-		n.Start()
+		n.Start("--log-level", "debug")
 	})
 
 	t.Run("redeploys drop no request", func(t *testing.T) {
 		redeployUnderLoad(t, n, be, key)
 	})
+	if logs := n.Logs(); strings.Contains(logs, key) || strings.Contains(logs, n.Token) {
+		t.Fatal("a secret appears in the node's debug log")
+	}
 }
 
 // redeployUnderLoad sends requests continuously from several clients while the API is redeployed with changes, and
