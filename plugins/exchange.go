@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"portico/plugins/abi"
@@ -35,7 +36,8 @@ type Identity struct {
 // phase. It is not safe for concurrent use: the policies of one request run one after the other.
 type Exchange struct {
 	in     *http.Request
-	out    *http.Request // private copy, made on the first edit
+	out    *http.Request // private copy for method, URI, Host and body edits; shares in's Header map, read-only
+	hops   []headerEdit  // request header edits in order, replayed on reads and onto the outbound headers
 	creds  CredentialStore
 	base   PropertySource    // may be nil
 	props  map[string]string // properties set during the request; they shadow who and base
@@ -57,9 +59,55 @@ func NewExchange(r *http.Request, creds CredentialStore) *Exchange {
 	return &Exchange{in: r, creds: creds}
 }
 
-// Request returns the inbound request, or the private copy policies have edited (copy on first write). The gateway
-// proxies this request; the inbound one is never modified, except that reading its body consumes it.
+// Request returns the request as the policies left it: the inbound request, or a private copy with their edits
+// applied, header edits included. The inbound request is never modified, except that reading its body consumes it.
 func (x *Exchange) Request() *http.Request {
+	if len(x.hops) > 0 {
+		out := x.writable()
+		h := out.Header.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		x.replay(h)
+		out.Header, x.hops = h, nil
+	}
+	return x.current()
+}
+
+// Outbound returns the request to forward without copying it for header edits: the inbound request, or a private
+// copy when policies changed its method, URI, Host or body. When edited is true the caller must apply
+// ApplyHeaderEdits to its own copy of the request's headers (the reverse proxy clones them anyway).
+func (x *Exchange) Outbound() (r *http.Request, edited bool) {
+	return x.current(), len(x.hops) > 0
+}
+
+// ApplyHeaderEdits replays the policies' request header edits onto the proxy's outbound headers h, in order. Edits of
+// hop-by-hop and forwarding headers are left out, as the reverse proxy drops those from what it forwards and sets
+// the forwarding headers itself.
+func (x *Exchange) ApplyHeaderEdits(h http.Header) {
+	for _, e := range x.hops {
+		if !proxyOwned[e.key] {
+			applyHeaderOp(h, e.op, e.key, e.val)
+		}
+	}
+}
+
+// proxyOwned are the canonical names of the request headers the reverse proxy manages: hop-by-hop and forwarding.
+var proxyOwned = map[string]bool{
+	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
+	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true,
+}
+
+// replay applies every header edit to h.
+func (x *Exchange) replay(h http.Header) {
+	for _, e := range x.hops {
+		applyHeaderOp(h, e.op, e.key, e.val)
+	}
+}
+
+// current returns the request without materialising header edits.
+func (x *Exchange) current() *http.Request {
 	if x.out != nil {
 		return x.out
 	}
@@ -72,6 +120,60 @@ func (x *Exchange) writable() *http.Request {
 		x.out = shallowCopy(x.in)
 	}
 	return x.out
+}
+
+// headerEdit is one request header edit of a guest; key is canonical.
+type headerEdit struct {
+	op       headerOp
+	key, val string
+}
+
+// editRequestHeader records a request header edit; Host edits change the request's Host.
+func (x *Exchange) editRequestHeader(op headerOp, key, val string) {
+	if key == "Host" {
+		r := x.writable()
+		if op == opRemove {
+			r.Host = ""
+		} else {
+			r.Host = val
+		}
+		return
+	}
+	x.hops = append(x.hops, headerEdit{op, key, val})
+}
+
+// requestHeaderValues returns the current values of a request header: the inbound values with the edits replayed.
+// name must be canonical when edits exist; scratch is reused for the lookup.
+func (x *Exchange) requestHeaderValues(name []byte, scratch *[]byte) []string {
+	values := headerValues(x.current().Header, name, scratch)
+	for _, e := range x.hops {
+		if !equalFold(e.key, name) {
+			continue
+		}
+		switch e.op {
+		case opSet:
+			values = []string{e.val}
+		case opAdd:
+			values = append(slices.Clip(values), e.val)
+		case opRemove:
+			values = nil
+		}
+	}
+	return values
+}
+
+// requestHeaderNames returns the current request header names (see headerNames), edits replayed.
+func (x *Exchange) requestHeaderNames(names []string) []string {
+	r := x.current()
+	if len(x.hops) == 0 {
+		return headerNames(names, r.Header, r.Host)
+	}
+	h := r.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	x.replay(h)
+	return headerNames(names, h, r.Host)
 }
 
 // SetProperty sets a request property (see the abi.Prop constants).
@@ -241,15 +343,12 @@ func closeBody(b io.ReadCloser) {
 
 var _ io.ReadCloser = (*prefixBody)(nil)
 
-// shallowCopy copies a request for editing: its own Header and URL, everything else shared. The proxy clones the
-// request again for the upstream, so a deep copy here would be paid twice.
+// shallowCopy copies a request for method, URI, Host or body edits: its own URL, everything else shared, the Header
+// map included (header edits are kept apart and never written to it). The proxy clones the request again for the
+// upstream, so a deep copy here would be paid twice.
 func shallowCopy(r *http.Request) *http.Request {
 	out := new(http.Request)
 	*out = *r
-	out.Header = r.Header.Clone()
-	if out.Header == nil {
-		out.Header = make(http.Header)
-	}
 	if r.URL != nil {
 		u := *r.URL
 		out.URL = &u

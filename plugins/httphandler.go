@@ -117,7 +117,7 @@ func logEnabled(ctx context.Context, _ api.Module, stack []uint64) {
 }
 
 func getMethod(ctx context.Context, mod api.Module, stack []uint64) {
-	r := stateOf(ctx).exchange(abi.FuncGetMethod).Request()
+	r := stateOf(ctx).exchange(abi.FuncGetMethod).current()
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
@@ -133,7 +133,7 @@ func setMethod(ctx context.Context, mod api.Module, stack []uint64) {
 }
 
 func getURI(ctx context.Context, mod api.Module, stack []uint64) {
-	r := stateOf(ctx).exchange(abi.FuncGetURI).Request()
+	r := stateOf(ctx).exchange(abi.FuncGetURI).current()
 	uri := "/"
 	if r.URL != nil {
 		uri = r.URL.RequestURI()
@@ -165,7 +165,7 @@ func setURI(ctx context.Context, mod api.Module, stack []uint64) {
 }
 
 func getProtocolVersion(ctx context.Context, mod api.Module, stack []uint64) {
-	r := stateOf(ctx).exchange(abi.FuncGetProtocolVersion).Request()
+	r := stateOf(ctx).exchange(abi.FuncGetProtocolVersion).current()
 	proto := r.Proto
 	if proto == "" {
 		proto = "HTTP/1.1"
@@ -174,7 +174,7 @@ func getProtocolVersion(ctx context.Context, mod api.Module, stack []uint64) {
 }
 
 func getSourceAddr(ctx context.Context, mod api.Module, stack []uint64) {
-	r := stateOf(ctx).exchange(abi.FuncGetSourceAddr).Request()
+	r := stateOf(ctx).exchange(abi.FuncGetSourceAddr).current()
 	stack[0] = uint64(writeValue(mod.Memory(), u32(stack[0]), u32(stack[1]), r.RemoteAddr))
 }
 
@@ -183,8 +183,7 @@ func getHeaderNames(ctx context.Context, mod api.Module, stack []uint64) {
 	x := st.exchange(abi.FuncGetHeaderNames)
 	switch kind := u32(stack[0]); kind {
 	case abi.HeaderRequest:
-		r := x.Request()
-		st.names = headerNames(st.names, r.Header, r.Host)
+		st.names = x.requestHeaderNames(st.names)
 	case abi.HeaderResponse:
 		st.names = headerNames(st.names, st.responseHeader(x, false), "")
 	case abi.HeaderRequestTrailers, abi.HeaderResponseTrailers:
@@ -207,14 +206,13 @@ func getHeaderValues(ctx context.Context, mod api.Module, stack []uint64) {
 	var values []string
 	switch kind := u32(stack[0]); kind {
 	case abi.HeaderRequest:
-		r := x.Request()
-		if equalFold("host", name) {
+		if r := x.current(); equalFold("host", name) {
 			if r.Host != "" {
 				st.one[0] = r.Host
 				values = st.one[:]
 			}
 		} else {
-			values = headerValues(r.Header, name, &st.scratch)
+			values = x.requestHeaderValues(name, &st.scratch)
 		}
 	case abi.HeaderResponse:
 		values = headerValues(st.responseHeader(x, false), name, &st.scratch)
@@ -263,7 +261,7 @@ func editHeader(ctx context.Context, mod api.Module, stack []uint64, fn string, 
 	switch kind := u32(stack[0]); kind {
 	case abi.HeaderRequest:
 		st.beforeNext(fn)
-		editRequestHeader(x.writable(), op, key, val)
+		x.editRequestHeader(op, key, val)
 	case abi.HeaderResponse:
 		if st.phase == phaseResponse && st.features&abi.FeatureBufferResponse == 0 {
 			trap("%s on the response after next requires buffer_response", fn)
@@ -274,21 +272,6 @@ func editHeader(ctx context.Context, mod api.Module, stack []uint64, fn string, 
 	default:
 		trap("unknown header kind %d", kind)
 	}
-}
-
-func editRequestHeader(r *http.Request, op headerOp, key, val string) {
-	if key == "Host" {
-		if op == opRemove {
-			r.Host = ""
-		} else {
-			r.Host = val
-		}
-		return
-	}
-	if r.Header == nil {
-		r.Header = http.Header{}
-	}
-	applyHeaderOp(r.Header, op, key, val)
 }
 
 func applyHeaderOp(h http.Header, op headerOp, key, val string) {

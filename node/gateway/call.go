@@ -46,13 +46,17 @@ func (g *Gateway) serveChain(w http.ResponseWriter, r *http.Request, t *table, m
 		c.respond(w)
 		return
 	}
-	out := c.x.Request()
+	out, edited := c.x.Outbound()
 	up, upPath, err := c.upstream(out)
 	if err != nil {
 		g.fail(w, id, err)
 		return
 	}
-	up.Serve(w, out, proxy.Outbound{Path: upPath, RequestID: id, Drop: m.Value.drop, Hook: c})
+	ob := proxy.Outbound{Path: upPath, RequestID: id, Drop: m.Value.drop, Hook: c}
+	if edited {
+		ob.Edits = c.x
+	}
+	up.Serve(w, out, ob)
 }
 
 // upstream picks the upstream of the environment the policies chose (auth.env) and the path to forward.

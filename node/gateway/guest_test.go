@@ -19,6 +19,10 @@ type hostImport struct {
 var (
 	importSetStatus = hostImport{"set_status_code", wasmtest.I32}
 	importSetURI    = hostImport{"set_uri", wasmtest.I32I32}
+	importSetHeader = hostImport{"set_header_value", []api.ValueType{api.ValueTypeI32, api.ValueTypeI32,
+		api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}}
+	importRemoveHeader = hostImport{"remove_header", []api.ValueType{api.ValueTypeI32, api.ValueTypeI32,
+		api.ValueTypeI32}}
 )
 
 // assemble returns a module exporting memory (one page, data at offset 0), handle_request with the given body (it
@@ -50,4 +54,16 @@ var (
 func guestRewrite(uri string) []byte {
 	return assemble([]hostImport{importSetURI}, uri,
 		wasmtest.I32Const(0), wasmtest.I32Const(int32(len(uri))), wasmtest.Call(0), wasmtest.I64Const(1))
+}
+
+// guestHeaders sets request headers x-added: 1 and x-forwarded-for: 6.6.6.6, removes x-gone, and continues.
+func guestHeaders() []byte {
+	const data = "x-added1x-forwarded-for6.6.6.6x-gone"
+	str := func(off, n int32) []byte { return append(wasmtest.I32Const(off), wasmtest.I32Const(n)...) }
+	set := func(name, nameLen, val, valLen int32) [][]byte {
+		return [][]byte{wasmtest.I32Const(0), str(name, nameLen), str(val, valLen), wasmtest.Call(0)}
+	}
+	body := append(set(0, 7, 7, 1), set(8, 15, 23, 7)...)
+	body = append(body, wasmtest.I32Const(0), str(30, 6), wasmtest.Call(1), wasmtest.I64Const(1))
+	return assemble([]hostImport{importSetHeader, importRemoveHeader}, data, body...)
 }

@@ -66,6 +66,8 @@ func testBuiltins(name string) ([]byte, bool) {
 		return guestRewrite("/greet/v1/items/7?q=rewritten"), true
 	case "rewrite-out":
 		return guestRewrite("/elsewhere/x"), true
+	case "headers":
+		return guestHeaders(), true
 	}
 	return builtin.Lookup(name)
 }
@@ -240,6 +242,26 @@ func TestPolicyOutcomes(t *testing.T) {
 				t.Fatalf("backend saw a request that the policy stopped")
 			}
 		})
+	}
+}
+
+// TestPolicyHeaderEdits: request header edits reach the upstream without touching the inbound request, and a
+// policy cannot forge the forwarding headers the gateway sets.
+func TestPolicyHeaderEdits(t *testing.T) {
+	be := newBackend(t)
+	g, srv := newGateway(t, Config{Plugins: testHost(t), Builtins: testBuiltins})
+	api := testAPI(be.URL, func(a *state.API) { a.Policies.Request = []state.PolicyRef{{Name: "headers"}} })
+	mustUpdate(t, g, newState(1, api))
+	r := do(t, http.MethodGet, srv.URL+"/greet/v1/hello", http.Header{"X-Gone": {"secret"}, "X-Kept": {"k"}})
+	if r.status != 200 {
+		t.Fatalf("got %d %q, want 200", r.status, r.body)
+	}
+	h := be.next(t).Header
+	for name, want := range map[string]string{"X-Added": "1", "X-Gone": "", "X-Kept": "k",
+		"X-Forwarded-For": "127.0.0.1"} {
+		if got := strings.Join(h.Values(name), ","); got != want {
+			t.Errorf("upstream %s: got %q, want %q", name, got, want)
+		}
 	}
 }
 

@@ -51,6 +51,9 @@ func (u *Upstream) rewrite(pr *httputil.ProxyRequest) {
 	q := out.URL.RawQuery // the inbound query, with unparsable parameters removed by ReverseProxy
 	*out.URL = url.URL{Scheme: t.scheme, Host: t.host, Path: p, RawPath: esc, RawQuery: q}
 	out.Host = t.host
+	if c.Edits != nil {
+		c.Edits.ApplyHeaderEdits(out.Header)
+	}
 	pr.SetXForwarded()
 	stripHeaders(out.Header, c.Drop)
 	out.Header["X-Request-Id"] = c.idv[:]

@@ -41,6 +41,13 @@ type Outbound struct {
 	RequestID string   // sent upstream as X-Request-Id and set on the response
 	Drop      []string // header names removed from the outbound request (the credential header)
 	Hook      Hook     // response phase; nil = none
+	Edits     Edits    // policies' request header edits, applied to the outbound copy; nil = none
+}
+
+// Edits are request header edits made before proxying and applied to the reverse proxy's own copy of the headers,
+// so that the request is not copied twice.
+type Edits interface {
+	ApplyHeaderEdits(h http.Header)
 }
 
 // Upstream forwards requests to the endpoints of one API version in one environment.
