@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -75,13 +74,6 @@ func testAPI(endpoint string, mods ...func(*state.API)) *state.API {
 }
 
 func withLifecycle(lc string) func(*state.API) { return func(a *state.API) { a.Lifecycle = lc } }
-
-func withVersion(major, minor int) func(*state.API) {
-	return func(a *state.API) {
-		a.Major, a.Minor = major, minor
-		a.Version = fmt.Sprintf("%d.%d", major, minor)
-	}
-}
 
 // newState returns a state at index holding apis.
 func newState(index uint64, apis ...*state.API) *state.State {
