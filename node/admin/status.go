@@ -6,9 +6,9 @@ import (
 	"portico/node/httperr"
 )
 
-// healthz answers once the node serves HTTP.
+// healthz answers once the node serves HTTP, naming the node so that a probe knows whom it reached.
 func (a *Admin) healthz(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "id": a.nodeID})
 }
 
 // readyz answers 200 once a leader is known and the node has applied the latest committed index it knows of. It

@@ -19,8 +19,8 @@ func TestStatus(t *testing.T) {
 		t.Errorf("appliedIndex: got %v, want at least %d", got["appliedIndex"], e.store.State().Index)
 	}
 	health := decodeObject(t, e.do(request{method: "GET", path: "/healthz"}), http.StatusOK)
-	if health["status"] != "ok" {
-		t.Errorf("healthz: got %v, want status ok", health)
+	if health["status"] != "ok" || health["id"] != "n1" {
+		t.Errorf("healthz: got %v, want status ok and id n1", health)
 	}
 }
 

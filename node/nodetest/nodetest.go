@@ -5,8 +5,10 @@ package nodetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -66,15 +68,22 @@ func moduleRoot() (string, error) {
 	return "", errors.New("go.mod not found above the test's directory")
 }
 
-// FreeAddr returns a loopback address with a port that was free a moment ago.
+// FreeAddr returns a loopback address with a port that was free a moment ago. Ports come from below the kernel's
+// ephemeral range (32768 and up), so that servers other tests open on port 0 cannot take them in the meantime.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
+	for i := 0; i < 200; i++ {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port found in 20000-31999")
+	return ""
 }
 
 // Node is one running (or stopped) node process.
@@ -138,16 +147,23 @@ func (n *Node) waitHealthy(limit time.Duration) {
 			n.t.Fatalf("node %s exited during start-up; logs:\n%s", n.ID, n.Logs())
 		default:
 		}
-		resp, err := http.Get(n.AdminURL() + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if n.healthy() {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	n.t.Fatalf("node %s not healthy after %s; logs:\n%s", n.ID, limit, n.Logs())
+}
+
+// healthy reports whether this node (not some other server that took its port) answers /healthz.
+func (n *Node) healthy() bool {
+	resp, err := http.Get(n.AdminURL() + "/healthz")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var h struct{ Status, ID string }
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&h) == nil && h.ID == n.ID
 }
 
 // Stop sends SIGTERM and waits (bounded) for a clean exit.
