@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/portico
 PKGS    := ./...
 
-.PHONY: all build policies run test check fmt vet race fuzz bench bench-go bench-load clean
+.PHONY: all build policies run cluster test check fmt vet race fuzz bench bench-go bench-load bench-cluster clean
 
 all: build
 
@@ -18,6 +18,10 @@ policies:
 ## run: a single-node cluster with a demo backend, a demo API, an app and a key (data in ./.portico/dev)
 run: build
 	./$(BIN) dev
+
+## cluster: a 3-node cluster on this machine with mutual TLS (deploy/cluster/local.sh; stop with `... stop`)
+cluster: build
+	./deploy/cluster/local.sh start
 
 ## test: every test, including end-to-end tests against real node processes
 test: policies

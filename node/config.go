@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"portico/node/certs"
+	"portico/node/peer"
 )
 
 // Config is a node's static configuration (flags). The replicated, hot-reloaded state lives in raftstore.
@@ -20,6 +24,25 @@ type Config struct {
 	Bootstrap   bool
 	Join        string
 	LogLevel    string
+
+	// Token authorises --join with the cluster (an admin token); TokenFile is read if Token is empty.
+	Token     string
+	TokenFile string
+
+	// Mutual TLS between nodes: TLSDir holds ca.crt, <id>.crt and <id>.key (from `portico tls init`), or the three
+	// files are named one by one. Insecure runs plain text between nodes instead (local development only).
+	TLSDir   string
+	TLSCA    string
+	TLSCert  string
+	TLSKey   string
+	Insecure bool
+
+	// RaftPeers overrides, per peer ID, the address this node dials to reach that peer (fault-injection proxies).
+	RaftPeers map[string]string
+	// Snapshot tuning; 0 = defaults.
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+	SnapshotInterval  time.Duration
 
 	// DrainTimeout bounds how long shutdown waits for in-flight requests; 0 = 15s.
 	DrainTimeout time.Duration
@@ -46,7 +69,15 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("--bootstrap and --join: choose one"))
 	}
 	if c.Join != "" {
-		errs = append(errs, errors.New("--join: joining a cluster is not supported yet"))
+		if u, err := url.Parse(c.Join); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--join: %q is not the http(s):// URL of a member's admin API", c.Join))
+		}
+	}
+	errs = append(errs, c.validateTLS()...)
+	for id, addr := range c.RaftPeers {
+		if _, _, err := net.SplitHostPort(addr); err != nil || id == "" {
+			errs = append(errs, fmt.Errorf("--raft-peer: %q=%q is not ID=host:port", id, addr))
+		}
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
@@ -66,4 +97,30 @@ func parseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", s)
+}
+
+// validateTLS checks that exactly one way of securing the inter-node link is chosen.
+func (c *Config) validateTLS() []error {
+	files := c.TLSCA != "" || c.TLSCert != "" || c.TLSKey != ""
+	switch {
+	case c.Insecure && (files || c.TLSDir != ""):
+		return []error{errors.New("--insecure: cannot be combined with --tls-dir or --tls-ca/--tls-cert/--tls-key")}
+	case files && c.TLSDir != "":
+		return []error{errors.New("--tls-dir: cannot be combined with --tls-ca/--tls-cert/--tls-key")}
+	case files && (c.TLSCA == "" || c.TLSCert == "" || c.TLSKey == ""):
+		return []error{errors.New("--tls-ca, --tls-cert and --tls-key: all three are required together")}
+	case !c.Insecure && !files && c.TLSDir == "":
+		return []error{errors.New("--tls-dir: required (files from `portico tls init`), or --insecure for " +
+			"plain text between nodes (local development only)")}
+	}
+	return nil
+}
+
+// tlsFiles names the CA, certificate and key of this node.
+func (c *Config) tlsFiles() peer.TLSFiles {
+	if c.TLSDir != "" {
+		ca, cert, key := certs.Files(c.TLSDir, c.ID)
+		return peer.TLSFiles{CA: ca, Cert: cert, Key: key}
+	}
+	return peer.TLSFiles{CA: c.TLSCA, Cert: c.TLSCert, Key: c.TLSKey}
 }

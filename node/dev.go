@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"portico/node/certs"
 	"portico/node/demo"
 	"portico/plugins/abi"
 )
@@ -64,9 +65,13 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 		return err
 	}
 	defer backend.Close()
+	tlsDir, err := devTLS(cfg.DataDir, devNodeID)
+	if err != nil {
+		return err
+	}
 	n, err := Start(ctx, Config{
-		ID: "dev", DataDir: cfg.DataDir, GatewayAddr: cfg.GatewayAddr, AdminAddr: cfg.AdminAddr,
-		RaftAddr: cfg.RaftAddr, Bootstrap: true, LogLevel: cfg.LogLevel, Stdout: os.Stderr,
+		ID: devNodeID, DataDir: cfg.DataDir, GatewayAddr: cfg.GatewayAddr, AdminAddr: cfg.AdminAddr,
+		RaftAddr: cfg.RaftAddr, Bootstrap: true, LogLevel: cfg.LogLevel, Stdout: os.Stderr, TLSDir: tlsDir,
 	})
 	if err != nil {
 		return err
@@ -185,4 +190,21 @@ func (c *devClient) call(ctx context.Context, method, path, ctype string, body [
 		return json.Unmarshal(b, out)
 	}
 	return nil
+}
+
+// devNodeID is the dev node's ID.
+const devNodeID = "dev"
+
+// devTLS gives the dev node a cluster CA and certificate of its own (made once, in DATA/tls), so that dev runs with
+// mutual TLS on its raft port like any node.
+func devTLS(dataDir, id string) (string, error) {
+	dir := filepath.Join(dataDir, "tls")
+	_, cert, _ := certs.Files(dir, id)
+	if _, err := os.Stat(cert); err == nil {
+		return dir, nil
+	}
+	if err := certs.Init(dir, []string{id}, nil, time.Now()); err != nil {
+		return "", fmt.Errorf("creating the dev node's TLS certificates: %w", err)
+	}
+	return dir, nil
 }

@@ -14,23 +14,35 @@ import (
 
 	"portico/node/admin"
 	"portico/node/gateway"
+	"portico/node/peer"
+	"portico/node/statecache"
 	"portico/plugins"
 	"portico/policies/builtin"
 	"portico/raftstore"
+	"portico/raftstore/state"
 )
 
 // Node is a running node: its store, plugin host, gateway and listeners.
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
+	tls     *peer.TLS // nil with --insecure
+	mux     *peer.Mux
+	peers   *peers
 	store   *raftstore.Store
-	host    *plugins.Host
-	gw      *gateway.Gateway
-	gwSrv   *http.Server
-	admSrv  *http.Server
-	gwLn    net.Listener
-	admLn   net.Listener
-	stopped chan struct{}
+	cache   *statecache.Cache
+	peerSrv *http.Server
+
+	// cachedIndex is the index of the cached state the gateway serves until the store catches up; 0 once it has.
+	// Only follow and start touch it.
+	cachedIndex uint64
+	host        *plugins.Host
+	gw          *gateway.Gateway
+	gwSrv       *http.Server
+	admSrv      *http.Server
+	gwLn        net.Listener
+	admLn       net.Listener
+	stopped     chan struct{}
 }
 
 // Run starts a node and serves until ctx is done, then drains in-flight requests and stops cleanly.
@@ -68,22 +80,68 @@ func (n *Node) start(ctx context.Context) error {
 	}
 	_, statErr := os.Stat(filepath.Join(n.cfg.DataDir, "raft", "raft.db"))
 	hadState := statErr == nil
-	var err error
-	n.store, err = raftstore.Open(raftstore.Config{
-		ID: n.cfg.ID, DataDir: n.cfg.DataDir, RaftAddr: n.cfg.RaftAddr, Bootstrap: n.cfg.Bootstrap,
-		Logger: n.log,
-	})
-	if err != nil {
-		return fmt.Errorf("opening store: %w", err)
+	if err := n.openStore(); err != nil {
+		return err
 	}
-	if hadState {
+	cached, err := n.openCache()
+	if err != nil {
+		return err
+	}
+	if hadState && cached == nil {
 		n.waitReplayed(ctx)
 	}
-	if n.cfg.Bootstrap {
+	if n.cfg.Bootstrap && !hadState {
 		if err := n.bootstrapToken(ctx); err != nil {
 			return err
 		}
 	}
+	if err := n.startGateway(ctx, cached); err != nil {
+		return err
+	}
+	go n.follow()
+	if err := n.listen(); err != nil {
+		return err
+	}
+	n.log.Info("node serving", "gateway", n.gwLn.Addr().String(), "admin", n.admLn.Addr().String(),
+		"raft", n.mux.Addr().String(), "tls", !n.cfg.Insecure)
+	if n.cfg.Join != "" && !hadState {
+		if err := n.join(ctx); err != nil {
+			return err
+		}
+	}
+	go n.register()
+	return nil
+}
+
+// openStore opens the inter-node link (mutual TLS unless --insecure) and the raft store on it.
+func (n *Node) openStore() error {
+	var err error
+	if !n.cfg.Insecure {
+		if n.tls, err = peer.LoadTLS(n.cfg.tlsFiles()); err != nil {
+			return fmt.Errorf("loading the cluster TLS files: %w", err)
+		}
+	}
+	n.mux, err = peer.Listen(peer.Config{Addr: n.cfg.RaftAddr, TLS: n.tls, Logger: n.log.With("component", "peer")})
+	if err != nil {
+		return fmt.Errorf("listening on --raft-addr: %w", err)
+	}
+	n.store, err = raftstore.Open(raftstore.Config{
+		ID: n.cfg.ID, DataDir: n.cfg.DataDir, RaftAddr: n.cfg.RaftAddr, Bootstrap: n.cfg.Bootstrap,
+		Logger: n.log, StreamLayer: n.mux.RaftLayer(), PeerAddrs: n.cfg.RaftPeers,
+		SnapshotThreshold: n.cfg.SnapshotThreshold, TrailingLogs: n.cfg.TrailingLogs,
+		SnapshotInterval: n.cfg.SnapshotInterval,
+	})
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	n.peers = newPeers(n.store, n.tls, n.cfg.RaftPeers)
+	return nil
+}
+
+// startGateway starts the plugin host and the gateway on the newest state this node has: its cached served state if
+// that is newer than what the store has applied so far (a restart without quorum), else the store's.
+func (n *Node) startGateway(ctx context.Context, cached *state.State) error {
+	var err error
 	n.host, err = plugins.New(ctx, plugins.Config{
 		CacheDir: filepath.Join(n.cfg.DataDir, "wasm-cache"), Logger: n.log.With("component", "plugins"),
 	})
@@ -96,15 +154,14 @@ func (n *Node) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting gateway: %w", err)
 	}
-	if err := n.gw.Update(ctx, n.store.State()); err != nil {
+	st := n.store.State()
+	if cached != nil && cached.Index > st.Index {
+		n.log.Info("serving the cached state until the store catches up", "cached", cached.Index, "store", st.Index)
+		st, n.cachedIndex = cached, cached.Index
+	}
+	if err := n.gw.Update(ctx, st); err != nil {
 		n.log.Error("building gateway table", "err", err)
 	}
-	go n.follow()
-	if err := n.listen(); err != nil {
-		return err
-	}
-	n.log.Info("node serving", "gateway", n.gwLn.Addr().String(), "admin", n.admLn.Addr().String(),
-		"raft", n.cfg.RaftAddr)
 	return nil
 }
 
@@ -134,30 +191,107 @@ func tuneGC() {
 	}
 }
 
-// follow rebuilds the gateway table whenever the store publishes a new state, until the node stops.
+// follow rebuilds the gateway table whenever the store publishes a new state, until the node stops. Each state is
+// saved to the state cache before the gateway serves it, so a restarted node never serves less than it did. While
+// the node serves its cached state (cachedIndex > 0), older store states are skipped until the store has caught up.
 func (n *Node) follow() {
 	ch, cancel := n.store.Watch()
 	defer cancel()
+	t := time.NewTicker(catchUpPoll)
+	defer t.Stop()
+	var last *state.State
 	for {
 		select {
 		case <-n.stopped:
 			return
 		case <-ch:
-			st := n.store.State()
-			if err := n.gw.Update(context.Background(), st); err != nil {
-				n.log.Error("building gateway table", "index", st.Index, "err", err)
-			}
+		case <-t.C:
+		}
+		st := n.store.State()
+		if st == last || !n.caughtUp(st) {
+			continue
+		}
+		last = st
+		if err := n.cache.Save(st); err != nil {
+			n.log.Error("saving the served state", "index", st.Index, "err", err)
+		}
+		if err := n.gw.Update(context.Background(), st); err != nil {
+			n.log.Error("building gateway table", "index", st.Index, "err", err)
 		}
 	}
 }
 
+// catchUpPoll is how often follow checks, while serving a cached state, whether the store has caught up.
+const catchUpPoll = 200 * time.Millisecond
+
+// caughtUp reports whether st may replace the cached state the gateway serves: it is at least as new, or the store
+// has applied everything the leader had committed when asked.
+func (n *Node) caughtUp(st *state.State) bool {
+	if n.cachedIndex == 0 {
+		return true
+	}
+	if st.Index < n.cachedIndex && !n.confirmedCurrent() {
+		return false
+	}
+	n.log.Info("the store has caught up: serving it instead of the cached state", "index", st.Index)
+	n.cachedIndex = 0
+	return true
+}
+
+// confirmedCurrent asks the leader for its commit index and waits, briefly, until the store has applied it.
+func (n *Node) confirmedCurrent() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var idx uint64
+	switch leader := n.store.LeaderID(); leader {
+	case "":
+		return false
+	case n.cfg.ID:
+		i, err := n.store.ReadIndex(ctx)
+		if err != nil {
+			return false
+		}
+		idx = i
+	default:
+		var out struct {
+			Index uint64 `json:"index"`
+		}
+		if err := n.peers.getJSON(ctx, leader, "/internal/v1/read-index", &out); err != nil {
+			return false
+		}
+		idx = out.Index
+	}
+	return n.store.WaitApplied(ctx, idx) == nil
+}
+
+// openCache opens the served-state cache and loads it; a damaged cache is logged and ignored.
+func (n *Node) openCache() (*state.State, error) {
+	var err error
+	if n.cache, err = statecache.New(filepath.Join(n.cfg.DataDir, "state")); err != nil {
+		return nil, err
+	}
+	st, err := n.cache.Load()
+	if err != nil {
+		n.log.Warn("ignoring the served-state cache", "err", err)
+		return nil, nil
+	}
+	return st, nil
+}
+
 func (n *Node) listen() error {
 	adm, err := admin.New(admin.Config{
-		Store: servingStore{Store: n.store, gw: n.gw}, Policies: hasBuiltin, NodeID: n.cfg.ID, Logger: n.log.With("component", "admin"),
+		Store: servingStore{Store: n.store, gw: n.gw}, Policies: hasBuiltin, NodeID: n.cfg.ID, Peers: n.peers,
+		Served: n.gw.ServedIndex, Logger: n.log.With("component", "admin"),
+		Compile: func(ctx context.Context, wasm []byte) error {
+			_, err := n.host.Compile(ctx, wasm)
+			return err
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("starting admin API: %w", err)
 	}
+	n.peerSrv = newServer(adm.PeerHandler(), n.log)
+	go n.serve(n.peerSrv, n.mux.HTTPListener(), "peer")
 	if n.gwLn, err = net.Listen("tcp", n.cfg.GatewayAddr); err != nil {
 		return fmt.Errorf("listening on --gateway-addr: %w", err)
 	}
@@ -205,7 +339,7 @@ func (n *Node) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.DrainTimeout)
 	defer cancel()
 	var errs []error
-	for _, srv := range []*http.Server{n.gwSrv, n.admSrv} {
+	for _, srv := range []*http.Server{n.gwSrv, n.admSrv, n.peerSrv} {
 		if srv != nil {
 			if err := srv.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("draining listener: %w", err))
@@ -231,6 +365,9 @@ func (n *Node) closeParts() error {
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
+	}
+	if n.mux != nil {
+		_ = n.mux.Close()
 	}
 	if n.host != nil {
 		errs = append(errs, n.host.Close(ctx))

@@ -2,7 +2,6 @@ package raftstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -66,8 +65,5 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 // applyFailure maps raft's errors: a rejection before enqueueing on a non-leader is ErrNotLeader, anything else may
 // or may not have been applied.
 func applyFailure(kind string, err error) error {
-	if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipTransferInProgress) {
-		return fmt.Errorf("applying %s: %w", kind, ErrNotLeader)
-	}
-	return fmt.Errorf("applying %s: %w: %w", kind, ErrUnknownOutcome, err)
+	return futureFailure("applying "+kind, err)
 }

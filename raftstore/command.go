@@ -56,3 +56,54 @@ func (DeleteApp) Kind() string        { return "app.delete" }
 func (CreateKey) Kind() string        { return "key.create" }
 func (DeleteKey) Kind() string        { return "key.delete" }
 func (CreateAdminToken) Kind() string { return "admintoken.create" }
+
+// RegisterNode records (or updates) a cluster member in the node registry. Registering the same values again changes
+// nothing.
+type RegisterNode struct {
+	Node state.Node `json:"node"`
+}
+
+// DeregisterNode removes a cluster member from the node registry.
+type DeregisterNode struct {
+	ID string `json:"id"`
+}
+
+// Limits of pushed plugin modules.
+const (
+	// MaxChunk is the most module bytes one PutPluginChunk carries: base64 in JSON keeps the entry under the 512 KiB
+	// entry limit.
+	MaxChunk = 256 << 10
+	// MaxPluginSize is the largest module accepted.
+	MaxPluginSize = 16 << 20
+)
+
+// PutPluginChunk carries one piece of a module upload. Every chunk of an upload repeats the module's SHA256, Size
+// and the number of chunks (Total); Seq is in [0, Total). A chunk received again is ignored.
+type PutPluginChunk struct {
+	UploadID string `json:"uploadId"`
+	SHA256   string `json:"sha256"`
+	Size     int64  `json:"size"`
+	Seq      int    `json:"seq"`
+	Total    int    `json:"total"`
+	Data     []byte `json:"data"`
+}
+
+// PutPlugin completes an upload and stores the plugin version. UploadID may be empty if a module with the same
+// SHA256 is already stored.
+type PutPlugin struct {
+	Plugin   state.Plugin `json:"plugin"`
+	UploadID string       `json:"uploadId,omitempty"`
+}
+
+// DeletePlugin removes a plugin version, refused while an API's policy uses it.
+type DeletePlugin struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Kind implementations of the cluster and plugin commands.
+func (RegisterNode) Kind() string   { return "node.register" }
+func (DeregisterNode) Kind() string { return "node.deregister" }
+func (PutPluginChunk) Kind() string { return "plugin.chunk" }
+func (PutPlugin) Kind() string      { return "plugin.put" }
+func (DeletePlugin) Kind() string   { return "plugin.delete" }

@@ -3,4 +3,8 @@
 // publishes a new immutable state.State that the gateway reads through an atomic pointer and rebuilds its route table
 // from. Log entries are versioned envelopes dispatched through a table of command kinds; every command carries an
 // idempotency key so that a write whose outcome was unknown can be retried safely.
+//
+// Beside the log, the store manages the cluster (Join, Remove, Members), serves linearizable reads (ReadIndex on the
+// leader, WaitApplied on any node), carries plugin modules in chunks below raft's entry size limit, and writes and
+// restores backups of the whole state in the snapshot encoding.
 package raftstore

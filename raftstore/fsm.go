@@ -37,6 +37,11 @@ var commands = map[string]map[int]handler{
 	CreateKey{}.Kind():        {1: handle(createKey, replayCreateKey)},
 	DeleteKey{}.Kind():        {1: handle(deleteKey, replayDelete[DeleteKey])},
 	CreateAdminToken{}.Kind(): {1: handle(createAdminToken, replayCreateAdminToken)},
+	RegisterNode{}.Kind():     {1: handle(registerNode, replayRegisterNode)},
+	DeregisterNode{}.Kind():   {1: handle(deregisterNode, replayDelete[DeregisterNode])},
+	PutPluginChunk{}.Kind():   {1: handle(putPluginChunk, replayPutPluginChunk)},
+	PutPlugin{}.Kind():        {1: handle(putPlugin, replayPutPlugin)},
+	DeletePlugin{}.Kind():     {1: handle(deletePlugin, replayDelete[DeletePlugin])},
 }
 
 // handle binds a typed transition and its replay to the payload decoding.

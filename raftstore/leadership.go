@@ -45,13 +45,20 @@ func (s *Store) Ready() bool {
 	if s.closed.Load() || s.LeaderID() == "" {
 		return false
 	}
-	if s.IsLeader() && !s.leaderReady.Load() {
+	if s.IsLeader() && !s.leaderCaughtUp() {
 		return false
 	}
-	return s.raft.AppliedIndex() >= s.raft.CommitIndex()
+	return s.caughtUp(s.raft.CommitIndex())
 }
 
-// watchLeadership runs a barrier each time this node becomes leader and records when it has passed it.
+// leaderCaughtUp reports whether this node has passed a barrier in the current term: its commit index then covers
+// everything any earlier leader committed.
+func (s *Store) leaderCaughtUp() bool {
+	term := s.readyTerm.Load()
+	return term != 0 && term == s.raft.CurrentTerm()
+}
+
+// watchLeadership runs a barrier each time this node becomes leader and records the term in which it passed it.
 func (s *Store) watchLeadership() {
 	defer s.wg.Done()
 	for {
@@ -59,9 +66,14 @@ func (s *Store) watchLeadership() {
 		case <-s.done:
 			return
 		case leader := <-s.raft.LeaderCh():
-			s.leaderReady.Store(false)
-			if leader {
-				s.leaderReady.Store(s.barrier())
+			s.readyTerm.Store(0)
+			if !leader {
+				continue
+			}
+			// The term is read before the barrier is proposed, so the barrier's entry has this term or a later one;
+			// leaderCaughtUp compares it with the current term, so a later one only makes it wait for the next barrier.
+			if term := s.raft.CurrentTerm(); s.barrier() {
+				s.readyTerm.Store(term)
 			}
 		}
 	}

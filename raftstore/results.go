@@ -32,3 +32,20 @@ type CreateKeyResult struct {
 type CreateAdminTokenResult struct {
 	Token *state.AdminToken
 }
+
+// RegisterNodeResult answers RegisterNode; Changed is false when the registry already held the same values.
+type RegisterNodeResult struct {
+	Changed bool
+}
+
+// PutPluginChunkResult answers PutPluginChunk: how many of the upload's chunks have been received.
+type PutPluginChunkResult struct {
+	Received int
+	Total    int
+}
+
+// PutPluginResult is the stored plugin; Changed is false when the same name, version and module were stored already.
+type PutPluginResult struct {
+	Plugin  state.Plugin
+	Changed bool
+}

@@ -39,19 +39,31 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 // Restore replaces the whole state with the snapshot's and wakes the watchers.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	var snap snapshotFile
-	dec := json.NewDecoder(bufio.NewReader(rc))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&snap); err != nil {
+	snap, err := decodeSnapshot(bufio.NewReader(rc))
+	if err != nil {
 		return fmt.Errorf("restoring snapshot: %w", err)
 	}
-	if snap.Version != snapshotVersion || snap.State == nil {
-		return fmt.Errorf("restoring snapshot: unsupported version %d or no state", snap.Version)
-	}
-	fillMaps(snap.State)
 	f.applied.Store(snap.Applied)
 	f.publish(snap.State)
 	return nil
+}
+
+// decodeSnapshot reads a snapshot written by writeSnapshot, with every map of its state allocated.
+func decodeSnapshot(r io.Reader) (*snapshotFile, error) {
+	var snap snapshotFile
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&snap); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("trailing data after the snapshot")
+	}
+	if snap.Version != snapshotVersion || snap.State == nil {
+		return nil, fmt.Errorf("unsupported version %d or no state", snap.Version)
+	}
+	fillMaps(snap.State)
+	return &snap, nil
 }
 
 // fillMaps allocates the maps a snapshot left out or wrote as null.
@@ -65,6 +77,10 @@ func fillMaps(st *state.State) {
 	st.AdminTokens = orEmpty(st.AdminTokens, empty.AdminTokens)
 	st.Requests = orEmpty(st.Requests, empty.Requests)
 	st.SubIndex = orEmpty(st.SubIndex, empty.SubIndex)
+	st.Nodes = orEmpty(st.Nodes, empty.Nodes)
+	st.Plugins = orEmpty(st.Plugins, empty.Plugins)
+	st.Blobs = orEmpty(st.Blobs, empty.Blobs)
+	st.Uploads = orEmpty(st.Uploads, empty.Uploads)
 }
 
 func orEmpty[V any](m, empty map[string]V) map[string]V {
@@ -126,6 +142,10 @@ func stateFields(st *state.State) []stateField {
 		{"adminTokens", streamMap(st.AdminTokens)},
 		{"requests", streamMap(st.Requests)},
 		{"subIndex", streamMap(st.SubIndex)},
+		{"nodes", streamMap(st.Nodes)},
+		{"plugins", streamMap(st.Plugins)},
+		{"blobs", streamMap(st.Blobs)},
+		{"uploads", streamMap(st.Uploads)},
 	}
 }
 

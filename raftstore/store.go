@@ -31,6 +31,14 @@ type Config struct {
 	SnapshotThreshold uint64        // entries since the last snapshot that trigger one (default 8192)
 	TrailingLogs      uint64        // entries kept in the log after a snapshot (default 10240)
 	SnapshotInterval  time.Duration // how often the threshold is checked (default 2m)
+
+	// StreamLayer carries raft RPCs (an mTLS layer from package node/peer); nil = raft's plain TCP transport on
+	// RaftAddr. With a StreamLayer, RaftAddr is ignored for listening; the advertised address is StreamLayer.Addr().
+	StreamLayer raft.StreamLayer
+	// PeerAddrs overrides, per server ID, the address this node dials to reach that peer (raft's
+	// ServerAddressProvider): fault-injection tests route each directed link through a proxy. Unlisted IDs use the
+	// address in the raft configuration.
+	PeerAddrs map[string]string
 }
 
 // Defaults and fixed settings.
@@ -51,20 +59,21 @@ type Store struct {
 	trans  *raft.NetworkTransport
 	logger *slog.Logger
 
-	leaderReady atomic.Bool // this node leads and has applied everything committed before its term
-	done        chan struct{}
-	wg          sync.WaitGroup
-	closed      atomic.Bool
-	closeOnce   sync.Once
-	closeErr    error
+	readyTerm atomic.Uint64 // term in which this node, as leader, passed a barrier (0: none yet)
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open starts the raft store in cfg.DataDir, bootstrapping a single-voter cluster if cfg.Bootstrap is set and the
 // data dir holds no raft state yet. A restart restores the latest snapshot at once; later entries are applied once
-// a leader is known.
+// a leader is known. The store owns cfg.StreamLayer: it closes it on Close, and when Open fails.
 func Open(cfg Config) (*Store, error) {
-	if cfg.ID == "" || cfg.DataDir == "" || cfg.RaftAddr == "" {
-		return nil, errors.New("opening raft store: id, data dir and raft address are required")
+	if cfg.ID == "" || cfg.DataDir == "" || (cfg.RaftAddr == "" && cfg.StreamLayer == nil) {
+		return nil, errors.Join(errors.New("opening raft store: id, data dir and raft address are required"),
+			closeStream(cfg.StreamLayer))
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -73,7 +82,11 @@ func Open(cfg Config) (*Store, error) {
 	logger = logger.With("component", "raft")
 	s := &Store{fsm: newFSM(logger), logger: logger, done: make(chan struct{})}
 	if err := s.open(cfg); err != nil {
-		return nil, errors.Join(fmt.Errorf("opening raft store: %w", err), s.Close())
+		errs := []error{fmt.Errorf("opening raft store: %w", err), s.Close()}
+		if s.trans == nil { // the transport closes the stream layer; without one, close it here
+			errs = append(errs, closeStream(cfg.StreamLayer))
+		}
+		return nil, errors.Join(errs...)
 	}
 	s.wg.Add(1)
 	go s.watchLeadership()
@@ -98,7 +111,8 @@ func (s *Store) open(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("opening snapshot store: %w", err)
 	}
-	if s.trans, err = newTransport(cfg.RaftAddr, hl.Named("transport")); err != nil {
+	peers := newPeerAddrs(cfg.PeerAddrs)
+	if s.trans, err = newTransport(cfg, peers, hl.Named("transport")); err != nil {
 		return err
 	}
 	hasState, err := raft.HasExistingState(s.logs, s.logs, snaps)
@@ -107,6 +121,9 @@ func (s *Store) open(cfg Config) error {
 	}
 	if s.raft, err = raft.NewRaft(raftConfig(cfg, hl), s.fsm, s.logs, s.logs, snaps, s.trans); err != nil {
 		return fmt.Errorf("starting raft: %w", err)
+	}
+	if peers != nil {
+		peers.raft.Store(s.raft)
 	}
 	if cfg.Bootstrap && !hasState {
 		return s.bootstrap(raft.ServerID(cfg.ID))
@@ -172,6 +189,17 @@ func (s *Store) AppliedIndex() uint64 { return s.fsm.applied.Load() }
 // Watch returns a channel that receives, without blocking and coalesced (capacity 1), after every newly published
 // state, including one restored from a snapshot; and the func that stops the watch.
 func (s *Store) Watch() (<-chan struct{}, func()) { return s.fsm.watchers.add() }
+
+// closeStream closes a stream layer Open was given but could not hand to a transport.
+func closeStream(sl raft.StreamLayer) error {
+	if sl == nil {
+		return nil
+	}
+	if err := sl.Close(); err != nil {
+		return fmt.Errorf("closing raft stream layer: %w", err)
+	}
+	return nil
+}
 
 // Addr is the address the transport listens on and advertises (the resolved port if RaftAddr asked for port 0).
 func (s *Store) Addr() string { return string(s.trans.LocalAddr()) }

@@ -12,6 +12,7 @@ type globalFlags struct {
 	Server string
 	Token  string
 	Output string
+	Stale  bool
 }
 
 // newApp builds the command tree writing to stdout and stderr.
@@ -45,6 +46,8 @@ func (g *globalFlags) flags() []cli.Flag {
 			Destination: &g.Token},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table",
 			Usage: "output `FORMAT`: table, json or yaml", Destination: &g.Output},
+		&cli.BoolFlag{Name: "stale", Destination: &g.Stale,
+			Usage: "read the answering node's local copy instead of confirming with the leader"},
 	}
 }
 
@@ -55,7 +58,11 @@ func commands(g *globalFlags) []*cli.Command {
 		apiCommand(g),
 		appCommand(g),
 		keyCommand(g),
-		nodeCommand(),
+		pluginCommand(g),
+		clusterCommand(g),
+		snapshotCommand(g),
+		tlsCommand(g),
+		nodeCommand(g),
 		devCommand(),
 		versionCommand(g),
 	}

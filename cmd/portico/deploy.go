@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,9 +43,8 @@ func deployCommand(g *globalFlags) *cli.Command {
 			&cli.StringFlag{Name: "lifecycle", Usage: "lifecycle state (with --openapi)", Destination: &f.Lifecycle},
 			&cli.StringSliceFlag{Name: "security", Usage: "security scheme: api-key, oauth2 or none (with --openapi)",
 				Destination: &f.Security},
-			&cli.StringFlag{Name: "wait", Value: "none", Destination: &f.Wait,
-				Usage: "wait for all nodes, a quorum or none to serve the change: all|quorum|none (for now every " +
-					"value returns once the leader has applied it)"},
+			&cli.StringFlag{Name: "wait", Value: client.WaitNone, Destination: &f.Wait,
+				Usage: "wait until all nodes, a quorum of them or only the leader serve the change: all|quorum|none"},
 		},
 		Action: action(g, nil, func(c *cli.Context, op *operator) error { return deploy(c, op, f) }),
 	}
@@ -59,24 +59,64 @@ func deploy(c *cli.Context, op *operator, f *deployFlags) error {
 		err error
 	)
 	if f.File != "" {
-		res, err = deployFile(c, op, f.File)
+		res, err = deployFile(c, op, f.File, f.Wait)
 	} else {
 		res, err = deployOpenAPI(c, op, f)
 	}
 	if err != nil {
 		return err
 	}
-	return op.out.print(res, func(w io.Writer) {
-		row(w, "NAME", "VERSION", "CONTEXT", "LIFECYCLE", "REVISION", "CHANGED", "URLS")
-		row(w, res.Name, res.Version, res.Context, res.Lifecycle, res.Revision, res.Changed,
-			strings.Join(res.URLs, ", "))
-	})
+	if err := op.out.print(res, func(w io.Writer) { deployTable(w, res) }); err != nil {
+		return err
+	}
+	return propagationError(res.Propagation)
+}
+
+// deployTable shows the deployed version, then one line per node when the deploy waited for the nodes.
+func deployTable(w io.Writer, res *client.Deployed) {
+	row(w, "NAME", "VERSION", "CONTEXT", "LIFECYCLE", "REVISION", "CHANGED", "URLS")
+	row(w, res.Name, res.Version, res.Context, res.Lifecycle, res.Revision, res.Changed, strings.Join(res.URLs, ", "))
+	if res.Propagation == nil {
+		return
+	}
+	for _, n := range res.Propagation.Nodes {
+		if n.OK {
+			fmt.Fprintf(w, "%s  served index %d  lag %.1f ms\n", n.ID, n.ServedIndex, n.LagMs)
+		} else {
+			fmt.Fprintf(w, "%s  not served: %s\n", n.ID, dash(n.Error))
+		}
+	}
+}
+
+// propagationWait is how long the admin API waits for the nodes to serve a deploy.
+const propagationWait = "10s"
+
+// propagationError reports a deploy that the nodes it waited for did not all serve in time.
+func propagationError(p *client.Propagation) error {
+	if p == nil || p.Complete {
+		return nil
+	}
+	who := "all nodes"
+	if p.Wait == client.WaitQuorum {
+		who = "a quorum of nodes"
+	}
+	var late []string
+	for _, n := range p.Nodes {
+		if !n.OK {
+			late = append(late, n.ID+": "+dash(n.Error))
+		}
+	}
+	msg := fmt.Sprintf("deploy applied but not served by %s within %s", who, propagationWait)
+	if len(late) > 0 {
+		msg += " (" + strings.Join(late, "; ") + ")"
+	}
+	return errors.New(msg)
 }
 
 // check refuses inconsistent deploy flags.
 func (f *deployFlags) check() error {
 	switch f.Wait {
-	case "all", "quorum", "none":
+	case client.WaitAll, client.WaitQuorum, client.WaitNone:
 	default:
 		return usagef("deploy: --wait %q: want all, quorum or none", f.Wait)
 	}
@@ -101,12 +141,12 @@ func (f *deployFlags) check() error {
 	return nil
 }
 
-func deployFile(c *cli.Context, op *operator, path string) (*client.Deployed, error) {
+func deployFile(c *cli.Context, op *operator, path, wait string) (*client.Deployed, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the API file: %w", err)
 	}
-	return op.client.Deploy(c.Context, data, mediaType(path))
+	return op.client.Deploy(c.Context, data, mediaType(path), wait)
 }
 
 func deployOpenAPI(c *cli.Context, op *operator, f *deployFlags) (*client.Deployed, error) {
@@ -114,7 +154,7 @@ func deployOpenAPI(c *cli.Context, op *operator, f *deployFlags) (*client.Deploy
 	if err != nil {
 		return nil, fmt.Errorf("reading the OpenAPI document: %w", err)
 	}
-	return op.client.DeployOpenAPI(c.Context, data, mediaType(f.OpenAPI), client.OpenAPIOptions{
+	return op.client.DeployOpenAPI(c.Context, data, mediaType(f.OpenAPI), f.Wait, client.OpenAPIOptions{
 		Name: f.Name, Version: f.Version, Context: f.Context, Backend: f.Backend, Lifecycle: f.Lifecycle,
 		Security: f.Security.Value(),
 	})

@@ -6,12 +6,20 @@ import (
 	"portico/node"
 )
 
-// runNode runs a node with the flags of `portico node run`.
-func runNode(ctx context.Context, f nodeFlags) error {
-	return node.Run(ctx, node.Config{
+// runNode runs a node with the config of `portico node run`; tests replace it to see the config.
+var runNode = node.Run
+
+// nodeConfig maps the flags of `portico node run`, the global admin token and the parsed --raft-peer overrides to
+// the node's config.
+func nodeConfig(f nodeFlags, token string, peers map[string]string) node.Config {
+	return node.Config{
 		ID: f.ID, DataDir: f.DataDir, GatewayAddr: f.GatewayAddr, AdminAddr: f.AdminAddr, RaftAddr: f.RaftAddr,
 		Bootstrap: f.Bootstrap, Join: f.Join, LogLevel: f.LogLevel,
-	})
+		Token: token, TokenFile: f.TokenFile,
+		TLSDir: f.TLSDir, TLSCA: f.TLSCA, TLSCert: f.TLSCert, TLSKey: f.TLSKey, Insecure: f.Insecure,
+		RaftPeers: peers, SnapshotThreshold: f.SnapshotThreshold, TrailingLogs: f.TrailingLogs,
+		SnapshotInterval: f.SnapshotInterval,
+	}
 }
 
 // runDev runs `portico dev`.

@@ -21,7 +21,8 @@ func newOperator(c *cli.Context, g *globalFlags) (*operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := client.New(client.Config{Server: g.Server, Token: g.Token, UserAgent: "portico-cli/" + version})
+	cl, err := client.New(client.Config{Server: g.Server, Token: g.Token, UserAgent: "portico-cli/" + version,
+		Stale: g.Stale})
 	if err != nil {
 		return nil, usagef("--server: %v", err)
 	}

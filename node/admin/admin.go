@@ -6,6 +6,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -24,6 +25,23 @@ type Store interface {
 	LeaderID() string
 	Ready() bool
 	AppliedIndex() uint64
+
+	// Cluster membership and linearizable reads (leader-only calls return raftstore.ErrNotLeader elsewhere).
+	ReadIndex(ctx context.Context) (uint64, error)
+	WaitApplied(ctx context.Context, idx uint64) error
+	Join(ctx context.Context, id, raftAddr string) error
+	Remove(ctx context.Context, id string) error
+	Members() ([]raftstore.Member, error)
+	RaftState() string
+	Term() uint64
+	WriteBackup(w io.Writer) error
+	RestoreBackup(ctx context.Context, r io.Reader) error
+}
+
+// Peers reaches the other members of the cluster over the inter-node link (mutual TLS).
+type Peers interface {
+	// Do sends req, whose URL holds only a path and query, to member id and returns its response.
+	Do(id string, req *http.Request) (*http.Response, error)
 }
 
 // Config configures the admin API.
@@ -31,16 +49,26 @@ type Config struct {
 	Store Store
 	// Policies reports whether a built-in policy with this name exists; nil means none does.
 	Policies func(name string) bool
-	NodeID   string
-	Logger   *slog.Logger     // nil = discard
-	Now      func() time.Time // nil = time.Now
+	// Compile checks a pushed plugin module (imports, memory limits, exports) before it is proposed; nil = plugin
+	// pushes are refused with 503.
+	Compile func(ctx context.Context, wasm []byte) error
+	NodeID  string
+	// Peers reaches other members (forwarding, read index, cluster status); nil = a single node that never forwards.
+	Peers Peers
+	// Served is the raft index this node's gateway serves; nil = AppliedIndex.
+	Served func() uint64
+	Logger *slog.Logger     // nil = discard
+	Now    func() time.Time // nil = time.Now
 }
 
 // Admin is the admin API's HTTP handler.
 type Admin struct {
 	store    Store
 	policies func(string) bool
+	compile  func(context.Context, []byte) error
 	nodeID   string
+	peers    Peers
+	served   func() uint64
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
@@ -52,8 +80,11 @@ func New(cfg Config) (*Admin, error) {
 		return nil, errors.New("creating admin API: no store")
 	}
 	a := &Admin{
-		store: cfg.Store, policies: cfg.Policies, nodeID: cfg.NodeID, log: cfg.Logger, now: cfg.Now,
-		mux: http.NewServeMux(),
+		store: cfg.Store, policies: cfg.Policies, nodeID: cfg.NodeID, peers: cfg.Peers, served: cfg.Served,
+		compile: cfg.Compile, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux(),
+	}
+	if a.served == nil {
+		a.served = cfg.Store.AppliedIndex
 	}
 	if a.policies == nil {
 		a.policies = func(string) bool { return false }
@@ -84,6 +115,12 @@ func (a *Admin) routes() {
 	a.handle("POST /v1/keys", a.auth(a.createKey))
 	a.handle("GET /v1/keys", a.auth(a.listKeys))
 	a.handle("DELETE /v1/keys/{id}", a.auth(a.deleteKey))
+	a.handle("GET /v1/cluster", a.auth(a.clusterStatus))
+	a.handle("POST /v1/cluster/join", a.auth(a.join))
+	a.handle("DELETE /v1/cluster/nodes/{id}", a.auth(a.removeNode))
+	a.handle("GET /v1/snapshot", a.auth(a.saveSnapshot))
+	a.handle("POST /v1/snapshot", a.auth(a.restoreSnapshot))
+	a.pluginRoutes()
 }
 
 // ServeHTTP gives every request an ID, routes it, renders its error if any and logs it at debug level.
@@ -93,13 +130,22 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	sw.Header().Set("X-Request-Id", id)
 	r = r.WithContext(withRequestID(r.Context(), id))
-	if h, pattern := a.mux.Handler(r); pattern == "" || !cleanPath(r.URL.EscapedPath()) {
-		a.fallback(sw, r, h)
-	} else {
-		a.mux.ServeHTTP(sw, r)
+	if handled, err := a.coordinate(sw, r); err != nil {
+		a.fail(sw, r, err)
+	} else if !handled {
+		a.route(sw, r)
 	}
 	a.log.Debug("admin request", "method", r.Method, "path", r.URL.Path, "status", sw.status(),
 		"duration", a.now().Sub(start), "requestId", id)
+}
+
+// route serves r from this node with the endpoint its path and method name.
+func (a *Admin) route(w http.ResponseWriter, r *http.Request) {
+	if h, pattern := a.mux.Handler(r); pattern == "" || !cleanPath(r.URL.EscapedPath()) {
+		a.fallback(w, r, h)
+	} else {
+		a.mux.ServeHTTP(w, r)
+	}
 }
 
 // cleanPath reports whether p has no dot segments and no repeated slashes. The mux would redirect such a path; the

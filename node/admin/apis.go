@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"portico/node/apifile"
 	"portico/node/httperr"
@@ -32,6 +33,9 @@ type deployResponse struct {
 	Revision  int      `json:"revision"`
 	Changed   bool     `json:"changed"`
 	URLs      []string `json:"urls"`
+	// Index is the raft index of the state that holds this revision; Propagation is there when ?wait= asked.
+	Index       uint64       `json:"index"`
+	Propagation *propagation `json:"propagation,omitempty"`
 }
 
 // apiDetail is a whole API version with its invocation URLs.
@@ -55,7 +59,7 @@ func (a *Admin) deployAPI(w http.ResponseWriter, r *http.Request) error {
 
 // openAPIParams are the query parameters of an OpenAPI import.
 var openAPIParams = map[string]bool{
-	"name": true, "version": true, "context": true, "backend": true, "lifecycle": true, "security": true,
+	"name": true, "version": true, "context": true, "wait": true, "backend": true, "lifecycle": true, "security": true,
 }
 
 // deployOpenAPI creates or updates an API version from an OpenAPI 3 or Swagger 2 document.
@@ -106,12 +110,17 @@ func (a *Admin) putAPI(w http.ResponseWriter, r *http.Request, api state.API) er
 	if err := a.checkPolicies(&api); err != nil {
 		return err
 	}
+	mode, err := waitMode(r)
+	if err != nil {
+		return err
+	}
 	now := a.now().UnixMilli()
 	api.Revision, api.CreatedAt, api.UpdatedAt = 0, now, now
 	res, err := a.apply(r, raftstore.PutAPI{API: api})
 	if err != nil {
 		return err
 	}
+	accepted, idx := time.Now(), a.store.State().Index
 	put, err := result[raftstore.PutAPIResult](res)
 	if err != nil {
 		return err
@@ -122,7 +131,8 @@ func (a *Admin) putAPI(w http.ResponseWriter, r *http.Request, api state.API) er
 	s := put.API
 	return writeJSON(w, http.StatusOK, deployResponse{
 		Name: s.Name, Version: s.Version, Context: s.Context, Lifecycle: s.Lifecycle, Revision: s.Revision,
-		Changed: put.Changed, URLs: s.URLs(),
+		Changed: put.Changed, URLs: s.URLs(), Index: idx,
+		Propagation: a.propagate(r.Context(), mode, idx, accepted),
 	})
 }
 
@@ -144,11 +154,11 @@ func (a *Admin) checkPhases(field string, p state.Policies) error {
 		name string
 		refs []state.PolicyRef
 	}{{"request", p.Request}, {"response", p.Response}, {"fault", p.Fault}}
+	st := a.store.State()
 	for _, ph := range phases {
 		for i, ref := range ph.refs {
-			if !a.policies(ref.Name) {
-				return httperr.New(http.StatusBadRequest,
-					fmt.Sprintf("%s.%s[%d].name: unknown policy %q", field, ph.name, i, ref.Name))
+			if err := a.checkPolicyRef(st, fmt.Sprintf("%s.%s[%d]", field, ph.name, i), ref); err != nil {
+				return err
 			}
 		}
 	}

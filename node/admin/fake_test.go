@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"io"
 	"maps"
 	"sync"
 
@@ -48,5 +49,15 @@ func (f *fakeStore) IsLeader() bool       { return false }
 func (f *fakeStore) LeaderID() string     { return f.leader }
 func (f *fakeStore) Ready() bool          { return false }
 func (f *fakeStore) AppliedIndex() uint64 { return 7 }
+
+func (f *fakeStore) ReadIndex(context.Context) (uint64, error)      { return 7, nil }
+func (f *fakeStore) WaitApplied(context.Context, uint64) error      { return nil }
+func (f *fakeStore) Join(context.Context, string, string) error     { return f.err }
+func (f *fakeStore) Remove(context.Context, string) error           { return f.err }
+func (f *fakeStore) Members() ([]raftstore.Member, error)           { return nil, f.err }
+func (f *fakeStore) RaftState() string                              { return "follower" }
+func (f *fakeStore) Term() uint64                                   { return 2 }
+func (f *fakeStore) WriteBackup(io.Writer) error                    { return f.err }
+func (f *fakeStore) RestoreBackup(context.Context, io.Reader) error { return f.err }
 
 var _ Store = (*fakeStore)(nil)

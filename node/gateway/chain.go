@@ -76,7 +76,7 @@ func (b *builder) chain(ctx context.Context, api *state.API, i int) ([]*plugins.
 	}
 	chain := make([]*plugins.Pool, 0, len(atts))
 	for _, a := range atts {
-		p, err := b.pool(ctx, a.ref.Name, a.ref.Config)
+		p, err := b.pool(ctx, a.ref)
 		if err != nil {
 			return nil, fmt.Errorf("%s: policy %q: %w", a.why, a.ref.Name, err)
 		}
@@ -87,16 +87,16 @@ func (b *builder) chain(ctx context.Context, api *state.API, i int) ([]*plugins.
 
 // pool returns the table's pool of (module, config), acquiring it from the host on first use. The host shares a pool
 // between tables when module and config are unchanged, so a redeploy does not re-instantiate unchanged policies.
-func (b *builder) pool(ctx context.Context, name string, config []byte) (*plugins.Pool, error) {
-	mod, err := b.g.module(ctx, name)
+func (b *builder) pool(ctx context.Context, ref state.PolicyRef) (*plugins.Pool, error) {
+	mod, name, err := b.g.module(ctx, b.t.st, ref)
 	if err != nil {
 		return nil, err
 	}
-	key := mod.Digest() + "\x00" + string(config)
+	key := mod.Digest() + "\x00" + string(ref.Config)
 	if p, ok := b.pools[key]; ok {
 		return p, nil
 	}
-	p, err := b.g.cfg.Plugins.Pool(ctx, mod, name, config)
+	p, err := b.g.cfg.Plugins.Pool(ctx, mod, name, ref.Config)
 	if err != nil {
 		return nil, fmt.Errorf("starting policy: %w", err)
 	}
@@ -108,27 +108,67 @@ func (b *builder) pool(ctx context.Context, name string, config []byte) (*plugin
 // errNoHost is returned when a policy is needed but the gateway has no plugin host.
 var errNoHost = errors.New("no plugin host configured")
 
-// module returns the compiled module of policy name, compiling it once. Only built-in policies are known so far.
-// The caller holds g.mu.
-func (g *Gateway) module(ctx context.Context, name string) (*plugins.Module, error) {
-	if m, ok := g.modules[name]; ok {
+// module returns the compiled module of a policy reference and the policy's name for logs. A reference with a
+// version that st holds as a pushed plugin runs that plugin's module from st.Blobs; any other reference names a
+// built-in policy. The caller holds g.mu.
+func (g *Gateway) module(ctx context.Context, st *state.State, ref state.PolicyRef) (*plugins.Module, string, error) {
+	if g.cfg.Plugins == nil {
+		return nil, "", errNoHost
+	}
+	if ref.Version != "" {
+		if p, ok := st.Plugins[state.PluginKey(ref.Name, ref.Version)]; ok {
+			m, err := g.pushedModule(ctx, st, p)
+			return m, state.PluginKey(p.Name, p.Version), err
+		}
+	}
+	m, err := g.builtinModule(ctx, ref)
+	return m, ref.Name, err
+}
+
+// pushedModule compiles the module of pushed plugin p once per SHA-256: two plugin versions with the same bytes
+// share one module, and a new version with new bytes is a new module. The bytes must hash to p.SHA256.
+func (g *Gateway) pushedModule(ctx context.Context, st *state.State, p *state.Plugin) (*plugins.Module, error) {
+	if m, ok := g.modules[p.SHA256]; ok {
 		return m, nil
 	}
-	if g.cfg.Plugins == nil {
-		return nil, errNoHost
+	key := state.PluginKey(p.Name, p.Version)
+	wasm, ok := st.Blobs[p.SHA256]
+	if !ok {
+		return nil, fmt.Errorf("plugin %s: module %s is missing from the state", key, p.SHA256)
+	}
+	m, err := g.cfg.Plugins.Compile(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compiling plugin %s: %w", key, err)
+	}
+	if m.Digest() != p.SHA256 {
+		return nil, fmt.Errorf("plugin %s: module bytes hash to %s, want %s", key, m.Digest(), p.SHA256)
+	}
+	g.modules[p.SHA256] = m
+	return m, nil
+}
+
+// builtinModule returns the module of the built-in policy named by ref, compiling it once.
+func (g *Gateway) builtinModule(ctx context.Context, ref state.PolicyRef) (*plugins.Module, error) {
+	if m, ok := g.builtins[ref.Name]; ok {
+		return m, nil
 	}
 	var wasm []byte
 	ok := false
 	if g.cfg.Builtins != nil {
-		wasm, ok = g.cfg.Builtins(name)
+		wasm, ok = g.cfg.Builtins(ref.Name)
 	}
-	if !ok {
-		return nil, fmt.Errorf("unknown policy %q", name)
+	switch {
+	case !ok && ref.Version != "":
+		return nil, fmt.Errorf("unknown plugin %s: no such pushed plugin nor built-in policy",
+			state.PluginKey(ref.Name, ref.Version))
+	case !ok:
+		return nil, fmt.Errorf("unknown policy %q", ref.Name)
 	}
 	m, err := g.cfg.Plugins.Compile(ctx, wasm)
 	if err != nil {
-		return nil, fmt.Errorf("compiling policy %q: %w", name, err)
+		return nil, fmt.Errorf("compiling policy %q: %w", ref.Name, err)
 	}
-	g.modules[name] = m
+	g.builtins[ref.Name] = m
+	g.modules[m.Digest()] = m
 	return m, nil
 }

@@ -47,9 +47,10 @@ type Gateway struct {
 	cur     atomic.Pointer[table]
 	drains  sync.WaitGroup // background drains of replaced tables
 
-	mu      sync.Mutex                 // serialises Update and Close
-	closed  bool                       // guarded by mu
-	modules map[string]*plugins.Module // compiled policy modules by name; guarded by mu
+	mu       sync.Mutex                 // serialises Update and Close
+	closed   bool                       // guarded by mu
+	modules  map[string]*plugins.Module // compiled policy modules by SHA-256 (hex); guarded by mu
+	builtins map[string]*plugins.Module // compiled built-in policy modules by name; guarded by mu
 }
 
 // New returns a gateway that serves 503 until the first Update.
@@ -68,11 +69,12 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.DrainTimeout = DefaultDrainTimeout
 	}
 	return &Gateway{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		ids:     ids,
-		buffers: proxy.NewBufferPool(),
-		modules: map[string]*plugins.Module{},
+		cfg:      cfg,
+		log:      cfg.Logger,
+		ids:      ids,
+		buffers:  proxy.NewBufferPool(),
+		modules:  map[string]*plugins.Module{},
+		builtins: map[string]*plugins.Module{},
 	}, nil
 }
 

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"portico/node/certs"
 )
 
 var (
@@ -93,6 +95,9 @@ type Node struct {
 	ID, DataDir                      string
 	GatewayAddr, AdminAddr, RaftAddr string
 	Token                            string
+	// TLSDir holds the cluster CA and this node's certificate (passed as --tls-dir); Flags are added to every Start.
+	TLSDir string
+	Flags  []string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -101,11 +106,20 @@ type Node struct {
 	done   chan struct{}
 }
 
-// NewNode prepares a node with fresh ports and data dir; call Start to run it.
+// NewNode prepares a node with fresh ports, data dir and a cluster CA of its own; call Start to run it.
 func NewNode(t testing.TB, id string) *Node {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tls")
+	if err := certs.Init(dir, []string{id}, nil, time.Now()); err != nil {
+		t.Fatalf("creating TLS files for %s: %v", id, err)
+	}
+	return newNode(t, id, dir)
+}
+
+func newNode(t testing.TB, id, tlsDir string) *Node {
 	return &Node{
 		t: t, Bin: Binary(t), ID: id, DataDir: filepath.Join(t.TempDir(), id),
-		GatewayAddr: FreeAddr(t), AdminAddr: FreeAddr(t), RaftAddr: FreeAddr(t),
+		GatewayAddr: FreeAddr(t), AdminAddr: FreeAddr(t), RaftAddr: FreeAddr(t), TLSDir: tlsDir,
 	}
 }
 
@@ -118,8 +132,12 @@ func (n *Node) AdminURL() string { return "http://" + n.AdminAddr }
 // Start runs `portico node run` with extra flags (e.g. --bootstrap) and waits until /healthz answers 200.
 func (n *Node) Start(extra ...string) {
 	n.t.Helper()
-	args := append([]string{"node", "run", "--id", n.ID, "--data-dir", n.DataDir,
-		"--gateway-addr", n.GatewayAddr, "--admin-addr", n.AdminAddr, "--raft-addr", n.RaftAddr}, extra...)
+	args := []string{"node", "run", "--id", n.ID, "--data-dir", n.DataDir,
+		"--gateway-addr", n.GatewayAddr, "--admin-addr", n.AdminAddr, "--raft-addr", n.RaftAddr}
+	if n.TLSDir != "" {
+		args = append(args, "--tls-dir", n.TLSDir)
+	}
+	args = append(append(args, n.Flags...), extra...)
 	cmd := exec.Command(n.Bin, args...)
 	logs, stdout := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, logs
@@ -133,7 +151,7 @@ func (n *Node) Start(extra ...string) {
 	n.mu.Unlock()
 	n.t.Cleanup(n.Kill)
 	n.waitHealthy(30 * time.Second)
-	if b, err := os.ReadFile(filepath.Join(n.DataDir, "admin.token")); err == nil {
+	if b, err := os.ReadFile(filepath.Join(n.DataDir, "admin.token")); err == nil && n.Token == "" {
 		n.Token = strings.TrimSpace(string(b))
 	}
 }

@@ -24,6 +24,11 @@ type State struct {
 
 	// SubIndex maps SubKey(app, api, major) to a subscription ID; the FSM keeps it in step with Subscriptions.
 	SubIndex map[string]string `json:"subIndex"`
+
+	Nodes   map[string]*Node   `json:"nodes"`   // cluster members as registered, by ID
+	Plugins map[string]*Plugin `json:"plugins"` // by PluginKey(name, version)
+	Blobs   map[string][]byte  `json:"blobs"`   // module bytes by SHA256 (immutable); a blob no plugin uses is dropped
+	Uploads map[string]*Upload `json:"uploads"` // chunked uploads in progress, by upload ID
 }
 
 // Request is what the FSM remembers of an applied idempotency key: enough to answer a retry with the result of the
@@ -34,7 +39,7 @@ type Request struct {
 	Ref      string `json:"ref,omitempty"`      // object the command produced: API ID, application, key or token ID
 	SubRef   string `json:"subRef,omitempty"`   // key.create: the subscription used, if any
 	Revision int    `json:"revision,omitempty"` // api.put: the revision stored
-	Changed  bool   `json:"changed,omitempty"`  // api.put: whether the definition changed
+	Changed  bool   `json:"changed,omitempty"`  // api.put, node.register, plugin.put: whether the state changed
 }
 
 // SubKey is the SubIndex key of an application's subscription to an API major version.
@@ -53,6 +58,10 @@ func Empty() *State {
 		AdminTokens:   map[string]*AdminToken{},
 		Requests:      map[string]Request{},
 		SubIndex:      map[string]string{},
+		Nodes:         map[string]*Node{},
+		Plugins:       map[string]*Plugin{},
+		Blobs:         map[string][]byte{},
+		Uploads:       map[string]*Upload{},
 	}
 }
 

@@ -11,15 +11,41 @@ import (
 	"portico/raftstore/state"
 )
 
-// Deployed answers a deploy.
+// Deployed answers a deploy. Index is the raft index of the change; Propagation says which nodes serve it, when the
+// deploy waited for them.
 type Deployed struct {
-	Name      string   `json:"name"`
-	Version   string   `json:"version"`
-	Context   string   `json:"context"`
-	Lifecycle string   `json:"lifecycle"`
-	Revision  int      `json:"revision"`
-	Changed   bool     `json:"changed"`
-	URLs      []string `json:"urls"`
+	Name        string       `json:"name"`
+	Version     string       `json:"version"`
+	Context     string       `json:"context"`
+	Lifecycle   string       `json:"lifecycle"`
+	Revision    int          `json:"revision"`
+	Changed     bool         `json:"changed"`
+	URLs        []string     `json:"urls"`
+	Index       uint64       `json:"index,omitempty"`
+	Propagation *Propagation `json:"propagation,omitempty"`
+}
+
+// Wait modes of a deploy: return once all nodes, a quorum of voters or only the leader serve the change.
+const (
+	WaitAll    = "all"
+	WaitQuorum = "quorum"
+	WaitNone   = "none"
+)
+
+// Propagation is how far a deployed change has reached the nodes; Complete is false when the wait ran out first.
+type Propagation struct {
+	Wait     string    `json:"wait"`
+	Complete bool      `json:"complete"`
+	Nodes    []NodeLag `json:"nodes"`
+}
+
+// NodeLag is whether one node serves a change, and how long it took.
+type NodeLag struct {
+	ID          string  `json:"id"`
+	ServedIndex uint64  `json:"servedIndex,omitempty"`
+	LagMs       float64 `json:"lagMs,omitempty"`
+	OK          bool    `json:"ok"`
+	Error       string  `json:"error,omitempty"`
 }
 
 // APISummary is an API version in a listing.
@@ -90,13 +116,16 @@ type OpenAPIOptions struct {
 	Security                                   []string
 }
 
-// Deploy creates or updates an API version from an API file; ctype is application/yaml or application/json.
-func (c *Client) Deploy(ctx context.Context, file []byte, ctype string) (*Deployed, error) {
-	return one[Deployed](ctx, c, call{method: http.MethodPost, path: "/v1/apis", ctype: ctype, body: file})
+// Deploy creates or updates an API version from an API file; ctype is application/yaml or application/json. wait is
+// WaitAll, WaitQuorum or WaitNone ("" = WaitNone): with all or quorum the answer says which nodes serve the change.
+func (c *Client) Deploy(ctx context.Context, file []byte, ctype, wait string) (*Deployed, error) {
+	return one[Deployed](ctx, c, call{method: http.MethodPost, path: "/v1/apis", query: waitQuery(nil, wait),
+		ctype: ctype, body: file})
 }
 
-// DeployOpenAPI creates or updates an API version from an OpenAPI 3 or Swagger 2 document.
-func (c *Client) DeployOpenAPI(ctx context.Context, doc []byte, ctype string, o OpenAPIOptions) (*Deployed, error) {
+// DeployOpenAPI creates or updates an API version from an OpenAPI 3 or Swagger 2 document; wait is as for Deploy.
+func (c *Client) DeployOpenAPI(ctx context.Context, doc []byte, ctype, wait string, o OpenAPIOptions) (*Deployed,
+	error) {
 	q := url.Values{"name": {o.Name}, "version": {o.Version}, "context": {o.Context}, "backend": {o.Backend}}
 	if o.Lifecycle != "" {
 		q.Set("lifecycle", o.Lifecycle)
@@ -104,8 +133,20 @@ func (c *Client) DeployOpenAPI(ctx context.Context, doc []byte, ctype string, o 
 	if len(o.Security) > 0 {
 		q.Set("security", strings.Join(o.Security, ","))
 	}
-	return one[Deployed](ctx, c, call{method: http.MethodPost, path: "/v1/apis/openapi", query: q, ctype: ctype,
-		body: doc})
+	return one[Deployed](ctx, c, call{method: http.MethodPost, path: "/v1/apis/openapi", query: waitQuery(q, wait),
+		ctype: ctype, body: doc})
+}
+
+// waitQuery adds wait to q unless it is none, the server's default.
+func waitQuery(q url.Values, wait string) url.Values {
+	if wait == "" || wait == WaitNone {
+		return q
+	}
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("wait", wait)
+	return q
 }
 
 // ListAPIs lists every API version, sorted by name and version.

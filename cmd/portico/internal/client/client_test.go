@@ -45,16 +45,56 @@ func TestRequests(t *testing.T) {
 		reply      string // the server's answer; "" = {}
 	}{
 		{"deploy", func(c *Client) error {
-			_, err := c.Deploy(context.Background(), []byte("name: x"), "application/yaml")
+			_, err := c.Deploy(context.Background(), []byte("name: x"), "application/yaml", "")
 			return err
 		},
 			"POST", "/v1/apis", "", "application/yaml", "name: x", true, ""},
+		{"deploy waiting for none", func(c *Client) error {
+			_, err := c.Deploy(context.Background(), []byte("name: x"), "application/yaml", WaitNone)
+			return err
+		},
+			"POST", "/v1/apis", "", "application/yaml", "name: x", true, ""},
+		{"deploy waiting for all", func(c *Client) error {
+			_, err := c.Deploy(context.Background(), []byte("name: x"), "application/json", WaitAll)
+			return err
+		},
+			"POST", "/v1/apis", "wait=all", "application/json", "name: x", true, ""},
 		{"openapi", func(c *Client) error {
-			_, err := c.DeployOpenAPI(context.Background(), []byte("{}"), "application/json", OpenAPIOptions{
+			_, err := c.DeployOpenAPI(context.Background(), []byte("{}"), "application/json", "", OpenAPIOptions{
 				Name: "p", Version: "1.0", Context: "/p", Backend: "http://b", Security: []string{"api-key", "oauth2"}})
 			return err
 		}, "POST", "/v1/apis/openapi", "backend=http%3A%2F%2Fb&context=%2Fp&name=p&security=api-key%2Coauth2&version=1.0",
 			"application/json", "{}", true, ""},
+		{"openapi waiting for a quorum", func(c *Client) error {
+			_, err := c.DeployOpenAPI(context.Background(), []byte("{}"), "application/json", WaitQuorum,
+				OpenAPIOptions{Name: "p", Version: "1.0", Context: "/p", Backend: "http://b"})
+			return err
+		}, "POST", "/v1/apis/openapi", "backend=http%3A%2F%2Fb&context=%2Fp&name=p&version=1.0&wait=quorum",
+			"application/json", "{}", true, ""},
+		{"cluster status", func(c *Client) error { _, err := c.ClusterStatus(context.Background()); return err },
+			"GET", "/v1/cluster", "", "", "", false, ""},
+		{"remove node", func(c *Client) error { _, err := c.RemoveNode(context.Background(), "n 3"); return err },
+			"DELETE", "/v1/cluster/nodes/n%203", "", "", "", true, ""},
+		{"join", func(c *Client) error {
+			_, err := c.Join(context.Background(), JoinRequest{ID: "n4", RaftAddr: "127.0.0.1:9093",
+				AdminURL: "http://127.0.0.1:9083", GatewayURL: "http://127.0.0.1:8083"})
+			return err
+		}, "POST", "/v1/cluster/join", "", "application/json", `{"id":"n4","raftAddr":"127.0.0.1:9093",` +
+			`"adminUrl":"http://127.0.0.1:9083","gatewayUrl":"http://127.0.0.1:8083"}`, true, ""},
+		{"push plugin", func(c *Client) error {
+			_, err := c.PushPlugin(context.Background(), "hdr", "1.0.0", []byte("\x00asm"))
+			return err
+		}, "PUT", "/v1/plugins/hdr/1.0.0", "", "application/wasm", "\x00asm", true, ""},
+		{"list plugins", func(c *Client) error { _, err := c.ListPlugins(context.Background()); return err },
+			"GET", "/v1/plugins", "", "", "", false, `[]`},
+		{"delete plugin", func(c *Client) error {
+			_, err := c.DeletePlugin(context.Background(), "hdr", "1.0.0")
+			return err
+		}, "DELETE", "/v1/plugins/hdr/1.0.0", "", "", "", true, ""},
+		{"restore snapshot", func(c *Client) error {
+			_, err := c.RestoreSnapshot(context.Background(), strings.NewReader("backup bytes"))
+			return err
+		}, "POST", "/v1/snapshot", "", "application/octet-stream", "backup bytes", true, ""},
 		{"get api", func(c *Client) error { _, err := c.GetAPI(context.Background(), "a/b", "1.0"); return err },
 			"GET", "/v1/apis/a%2Fb/1.0", "", "", "", false, ""},
 		{"create key", func(c *Client) error {
@@ -145,12 +185,12 @@ func TestTransportErrors(t *testing.T) {
 		want         string
 	}{
 		{"read timeout", srv.URL, false, "no answer from " + srv.URL + " within 50ms"},
-		{"write timeout", srv.URL, true, "may or may not have been applied"},
+		{"write timeout", srv.URL, true, "may or may not have been applied (gave up after 3 attempts)"},
 		{"unreachable", "http://127.0.0.1:1", false, "cannot reach the admin API at http://127.0.0.1:1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := New(Config{Server: tc.server, Timeout: 50 * time.Millisecond})
+			c, err := New(Config{Server: tc.server, Timeout: 50 * time.Millisecond, RetryDelay: time.Millisecond})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}

@@ -1,0 +1,496 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"portico/node/nodetest"
+)
+
+var nodeIDs = []string{"n1", "n2", "n3"}
+
+// adminResult is one admin API answer; status 0 means the call failed on the wire (err says why).
+type adminResult struct {
+	status int
+	body   []byte
+	err    error
+}
+
+// admin calls a node's admin API over HTTP with the cluster token (no CLI process: cheap enough for loops).
+func admin(n *nodetest.Node, method, path string, body any, key string) adminResult {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return adminResult{err: err}
+		}
+		rd = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, n.AdminURL()+path, rd)
+	if err != nil {
+		return adminResult{err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+n.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return adminResult{err: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return adminResult{status: resp.StatusCode, body: b, err: err}
+}
+
+// appNames lists the application names node n holds; stale reads its own copy.
+func appNames(t *testing.T, n *nodetest.Node, stale bool) []string {
+	t.Helper()
+	path := "/v1/apps"
+	if stale {
+		path += "?stale=true"
+	}
+	r := admin(n, http.MethodGet, path, nil, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("GET %s on %s: %d %s %v", path, n.ID, r.status, r.body, r.err)
+	}
+	var apps []struct{ Name string }
+	if err := json.Unmarshal(r.body, &apps); err != nil {
+		t.Fatalf("GET %s on %s: %v", path, n.ID, err)
+	}
+	names := make([]string, 0, len(apps))
+	for _, a := range apps {
+		names = append(names, a.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// waitStatus polls url until it answers want (bounded).
+func waitStatus(t *testing.T, url, key string, want int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	last := 0
+	for time.Now().Before(deadline) {
+		if last = statusOf(url, key); last == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: got %d, want %d within %s", url, last, want, limit)
+}
+
+func statusOf(url, key string) int {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0
+	}
+	if key != "" {
+		req.Header.Set("api-key", key)
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func startCluster(t *testing.T, opts ...nodetest.ClusterOption) *nodetest.Cluster {
+	t.Helper()
+	c := nodetest.NewCluster(t, nodeIDs, opts...)
+	c.Start()
+	return c
+}
+
+func followers(c *nodetest.Cluster, leader *nodetest.Node) []*nodetest.Node {
+	var out []*nodetest.Node
+	for _, n := range c.Nodes {
+		if n != leader {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestClusterJoinDeployEverywhere: three nodes join; a deploy on a follower, waited for on all nodes, is served by
+// every node; a write on one follower is read at once (linearizably) on the other.
+func TestClusterJoinDeployEverywhere(t *testing.T) {
+	be := newBackend(t)
+	c := startCluster(t)
+	leader := c.WaitLeader(10 * time.Second)
+	fs := followers(c, leader)
+
+	var st nodetest.Status
+	if err := json.Unmarshal([]byte(fs[0].MustCLI("-o", "json", "cluster", "status")), &st); err != nil {
+		t.Fatalf("cluster status: %v", err)
+	}
+	if len(st.Nodes) != 3 || st.Leader != leader.ID {
+		t.Fatalf("cluster status: got leader %q and %d nodes, want %s and 3", st.Leader, len(st.Nodes), leader.ID)
+	}
+
+	out := fs[0].MustCLI("-o", "json", "deploy", "-f", apiFile(t, "greet.yaml", be.URL, nil), "--wait", "all")
+	var dep struct {
+		Revision    int
+		Propagation struct {
+			Complete bool
+			Nodes    []struct {
+				ID    string
+				OK    bool
+				LagMs float64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &dep); err != nil {
+		t.Fatalf("deploy output %q: %v", out, err)
+	}
+	if !dep.Propagation.Complete || len(dep.Propagation.Nodes) != 3 {
+		t.Fatalf("deploy --wait all: got %+v, want complete on 3 nodes", dep.Propagation)
+	}
+	fs[0].MustCLI("app", "create", "shop")
+	key := createKey(t, fs[1], "shop", "greet")
+	// --wait all returned: every node serves the API now, without polling; the key reached every node with the
+	// write's own wait on the node that took it, so poll briefly for the others.
+	for _, n := range c.Nodes {
+		if got := statusOf(n.GatewayURL()+"/greet/v1/open", ""); got != http.StatusOK {
+			t.Fatalf("%s right after deploy --wait all: got %d, want 200", n.ID, got)
+		}
+		waitStatus(t, n.GatewayURL()+"/greet/v1/hello", key, http.StatusOK, 5*time.Second)
+	}
+
+	// Linearizable reads: a write acknowledged by one follower is visible on the other at once.
+	for i := range 5 {
+		name := fmt.Sprintf("lin-%d", i)
+		if r := admin(fs[0], http.MethodPost, "/v1/apps", map[string]string{"name": name}, ""); r.status != http.StatusOK && r.status != http.StatusCreated {
+			t.Fatalf("create app %s on %s: %d %s", name, fs[0].ID, r.status, r.body)
+		}
+		if names := appNames(t, fs[1], false); !slices.Contains(names, name) {
+			t.Fatalf("linearizable read on %s right after a write on %s: got %v, want %s in it", fs[1].ID, fs[0].ID, names, name)
+		}
+	}
+}
+
+// TestLeaderKillDuringWrites: kill -9 of the leader during a stream of writes: a new leader takes over within a
+// few seconds, writes resume, and every acknowledged write is on every node after the old leader restarts.
+func TestLeaderKillDuringWrites(t *testing.T) {
+	c := startCluster(t)
+	leader := c.WaitLeader(10 * time.Second)
+	fs := followers(c, leader)
+
+	var (
+		mu    sync.Mutex
+		acked []string
+	)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	firstAfterKill := make(chan time.Time, 1)
+	var killedAt time.Time
+	var killedMu sync.Mutex
+	go func() {
+		defer close(done)
+		for i := 0; i < 100000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			name := fmt.Sprintf("w-%d", i)
+			n := fs[i%2]
+			key := "kill-" + name
+			// Retry the same write with the same Idempotency-Key until it is acknowledged (bounded).
+			for attempt := 0; attempt < 40; attempt++ {
+				r := admin(n, http.MethodPost, "/v1/apps", map[string]string{"name": name}, key)
+				if r.status == http.StatusOK || r.status == http.StatusCreated {
+					mu.Lock()
+					acked = append(acked, name)
+					mu.Unlock()
+					killedMu.Lock()
+					if !killedAt.IsZero() {
+						select {
+						case firstAfterKill <- time.Now():
+						default:
+						}
+					}
+					killedMu.Unlock()
+					break
+				}
+				if r.status != 0 && r.status != http.StatusServiceUnavailable {
+					t.Errorf("write %s on %s: %d %s", name, n.ID, r.status, r.body)
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}()
+	waitCount(t, &mu, &acked, 10, 20*time.Second)
+	killedMu.Lock()
+	leader.Kill()
+	killedAt = time.Now()
+	killedMu.Unlock()
+	var failover time.Duration
+	select {
+	case at := <-firstAfterKill:
+		failover = at.Sub(killedAt)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no write was accepted within 20s of killing the leader")
+	}
+	t.Logf("failover: first write accepted %s after kill -9 of the leader %s", failover, leader.ID)
+	mu.Lock()
+	n := len(acked)
+	mu.Unlock()
+	waitCount(t, &mu, &acked, n+10, 20*time.Second)
+	close(stop)
+	<-done
+
+	leader.Start()
+	c.WaitConverged(30 * time.Second)
+	mu.Lock()
+	want := slices.Clone(acked)
+	mu.Unlock()
+	for _, node := range c.Nodes {
+		have := appNames(t, node, true)
+		for _, name := range want {
+			if _, ok := slices.BinarySearch(have, name); !ok {
+				t.Fatalf("%s lost the acknowledged write %s (has %d apps)", node.ID, name, len(have))
+			}
+		}
+	}
+}
+
+func waitCount(t *testing.T, mu *sync.Mutex, s *[]string, n int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		got := len(*s)
+		mu.Unlock()
+		if got >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d writes acknowledged within %s", n, limit)
+}
+
+// TestQuorumLost: with two of three nodes gone the last one keeps serving every deployed API from its applied
+// state (also across its own restart), a revoked key stays revoked, and admin writes fail with 503 in bounded time.
+func TestQuorumLost(t *testing.T) {
+	be := newBackend(t)
+	c := startCluster(t)
+	n1 := c.Nodes[0]
+	n1.MustCLI("deploy", "-f", apiFile(t, "greet.yaml", be.URL, nil), "--wait", "all")
+	n1.MustCLI("app", "create", "shop")
+	key := createKey(t, n1, "shop", "greet")
+	revokedID, revoked := createKeyWithID(t, n1, "shop", "greet")
+	n1.MustCLI("key", "delete", revokedID)
+	c.WaitConverged(20 * time.Second)
+	last := c.Nodes[2]
+	waitStatus(t, last.GatewayURL()+"/greet/v1/hello", key, http.StatusOK, 5*time.Second)
+	waitStatus(t, last.GatewayURL()+"/greet/v1/hello", revoked, http.StatusUnauthorized, 5*time.Second)
+
+	c.Nodes[0].Kill()
+	c.Nodes[1].Kill()
+	check := func(when string) {
+		t.Helper()
+		if got := statusOf(last.GatewayURL()+"/greet/v1/hello", key); got != http.StatusOK {
+			t.Fatalf("%s: valid key on %s: got %d, want 200", when, last.ID, got)
+		}
+		if got := statusOf(last.GatewayURL()+"/greet/v1/hello", revoked); got != http.StatusUnauthorized {
+			t.Fatalf("%s: revoked key on %s: got %d, want 401", when, last.ID, got)
+		}
+		start := time.Now()
+		r := admin(last, http.MethodPost, "/v1/apps", map[string]string{"name": "no-quorum"}, "")
+		if r.status != http.StatusServiceUnavailable {
+			t.Fatalf("%s: write without quorum: got %d %s, want 503", when, r.status, r.body)
+		}
+		if took := time.Since(start); took > 12*time.Second {
+			t.Fatalf("%s: write without quorum took %s to fail, want a bounded answer", when, took)
+		}
+		t.Logf("%s: write without quorum refused in %s: %s", when, time.Since(start).Round(time.Millisecond), r.body)
+	}
+	check("quorum lost")
+	last.Stop()
+	last.Start()
+	check("after restart without quorum")
+}
+
+// stateHashes returns each node's hash of its own state copy at its applied index.
+func stateHashes(t *testing.T, c *nodetest.Cluster) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range c.Nodes {
+		r := admin(n, http.MethodGet, "/v1/snapshot?stale=true", nil, "")
+		if r.status != http.StatusOK {
+			t.Fatalf("backup of %s: %d %v", n.ID, r.status, r.err)
+		}
+		sum := sha256.Sum256(r.body)
+		out[n.ID] = hex.EncodeToString(sum[:8])
+	}
+	return out
+}
+
+// TestPartitionHeals: a follower cut off from its peers (not from clients) keeps serving, refuses writes; the
+// majority keeps accepting writes; after healing every node holds the same state.
+func TestPartitionHeals(t *testing.T) {
+	be := newBackend(t)
+	c := startCluster(t, nodetest.WithProxies())
+	leader := c.WaitLeader(10 * time.Second)
+	leader.MustCLI("deploy", "-f", apiFile(t, "greet.yaml", be.URL, nil), "--wait", "all")
+	cut := followers(c, leader)[0]
+	other := followers(c, leader)[1]
+	c.Isolate(cut.ID)
+	for i := range 10 {
+		if r := admin(other, http.MethodPost, "/v1/apps", map[string]string{"name": fmt.Sprintf("p-%d", i)}, ""); r.status != http.StatusOK && r.status != http.StatusCreated {
+			t.Fatalf("write on the majority side during the partition: %d %s", r.status, r.body)
+		}
+	}
+	if got := statusOf(cut.GatewayURL()+"/greet/v1/open", ""); got != http.StatusOK {
+		t.Fatalf("partitioned node's gateway: got %d, want 200", got)
+	}
+	r := admin(cut, http.MethodPost, "/v1/apps", map[string]string{"name": "minority"}, "")
+	if r.status != http.StatusServiceUnavailable {
+		t.Fatalf("write on the partitioned node: got %d %s, want 503", r.status, r.body)
+	}
+	c.Heal()
+	c.WaitConverged(30 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		h := stateHashes(t, c)
+		if h[cut.ID] == h[leader.ID] && h[other.ID] == h[leader.ID] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state hashes differ after healing: %v", h)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if names := appNames(t, cut, true); len(names) != 10 {
+		t.Fatalf("healed node's apps: got %v, want the 10 written during the partition", names)
+	}
+}
+
+// TestSnapshotInstallAndRestore: a follower that was down while the leader compacted its log catches up by
+// installing a snapshot; a backup restored later brings every node back to the backup's content.
+func TestSnapshotInstallAndRestore(t *testing.T) {
+	c := startCluster(t, nodetest.WithFlags("--snapshot-threshold", "16", "--trailing-logs", "4",
+		"--snapshot-interval", "200ms"))
+	leader := c.WaitLeader(10 * time.Second)
+	lagging := followers(c, leader)[0]
+	lagging.Stop()
+	for i := range 60 {
+		if r := admin(leader, http.MethodPost, "/v1/apps", map[string]string{"name": fmt.Sprintf("s-%02d", i)}, ""); r.status != http.StatusOK && r.status != http.StatusCreated {
+			t.Fatalf("write %d: %d %s", i, r.status, r.body)
+		}
+	}
+	waitSnapshot(t, leader, 20*time.Second)
+	lagging.Start()
+	c.WaitConverged(30 * time.Second)
+	if names := appNames(t, lagging, true); len(names) != 60 {
+		t.Fatalf("lagging follower after catching up: got %d apps, want 60", len(names))
+	}
+	if !strings.Contains(lagging.Logs(), "snapshot") {
+		t.Logf("lagging follower logs do not mention a snapshot")
+	}
+
+	backup := filepath.Join(t.TempDir(), "backup.snap")
+	leader.MustCLI("snapshot", "save", backup)
+	for i := range 5 {
+		leader.MustCLI("app", "delete", fmt.Sprintf("s-%02d", i))
+	}
+	leader.MustCLI("app", "create", "after-backup")
+	followers(c, leader)[1].MustCLI("snapshot", "restore", backup)
+	c.WaitConverged(30 * time.Second)
+	for _, n := range c.Nodes {
+		waitApps(t, n, 60, "after-backup", 20*time.Second)
+	}
+}
+
+// waitApps waits until node n holds want apps and not the absent one.
+func waitApps(t *testing.T, n *nodetest.Node, want int, absent string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var names []string
+	for time.Now().Before(deadline) {
+		names = appNames(t, n, true)
+		if len(names) == want && !slices.Contains(names, absent) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: got %d apps (%v...), want %d without %s", n.ID, len(names), names[:min(3, len(names))], want, absent)
+}
+
+// waitSnapshot waits until node n has a raft snapshot on disk.
+func waitSnapshot(t *testing.T, n *nodetest.Node, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(filepath.Join(n.DataDir, "raft", "snapshots"))
+		if len(entries) > 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s took no snapshot within %s", n.ID, limit)
+}
+
+// TestRemoveAndRejoin: a removed member leaves the configuration; with its data dir wiped it joins again and
+// catches up.
+func TestRemoveAndRejoin(t *testing.T) {
+	c := startCluster(t)
+	leader := c.WaitLeader(10 * time.Second)
+	gone := followers(c, leader)[1]
+	leader.MustCLI("app", "create", "before-remove")
+	leader.MustCLI("cluster", "remove", gone.ID)
+	gone.Stop()
+	var st nodetest.Status
+	if err := json.Unmarshal([]byte(leader.MustCLI("-o", "json", "cluster", "status")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Nodes) != 2 {
+		t.Fatalf("after remove: got %d members, want 2", len(st.Nodes))
+	}
+	if r := leader.CLI("cluster", "remove", "nope"); r.Code != 1 || !strings.Contains(r.Stderr, "nope") {
+		t.Fatalf("remove of a non-member: got exit %d %q, want 1 naming it", r.Code, r.Stderr)
+	}
+	leader.MustCLI("app", "create", "while-removed")
+	if err := os.RemoveAll(gone.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	c.Join(gone, followers(c, leader)[0])
+	c.WaitConverged(30 * time.Second)
+	if names := appNames(t, gone, true); !slices.Equal(names, []string{"before-remove", "while-removed"}) {
+		t.Fatalf("rejoined node's apps: got %v", names)
+	}
+}
+
+func createKeyWithID(t *testing.T, n *nodetest.Node, app, api string) (id, key string) {
+	t.Helper()
+	var out struct{ ID, Key string }
+	if err := json.Unmarshal([]byte(n.MustCLI("-o", "json", "key", "create", "--app", app, "--api", api)), &out); err != nil {
+		t.Fatalf("key create output: %v", err)
+	}
+	if out.ID == "" || out.Key == "" {
+		t.Fatalf("key create: got %+v, want an id and a key", out)
+	}
+	return out.ID, out.Key
+}
