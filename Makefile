@@ -42,13 +42,19 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./node/apifile
 
 ## bench: Go benchmarks plus wrk load runs against real processes, with ratios against baselines from the same run
-bench: bench-go bench-load
+bench: bench-go bench-load bench-cluster
 
 bench-go: policies
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./node/... ./plugins/... ./policies/... | tee bench-go.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 $$($(GO) list ./node/... ./plugins/... ./policies/... | grep -v /e2e) | tee bench-go.txt
+
+## bench-cluster: three real nodes: deploy propagation, write throughput through a follower, leader failover
+bench-cluster: policies
+	$(GO) test -run '^$$' -bench 'ClusterDeployPropagation' -benchtime 200x ./node/e2e | tee bench-cluster.txt
+	$(GO) test -run '^$$' -bench 'ClusterWriteThroughput' -benchtime 2000x ./node/e2e | tee -a bench-cluster.txt
+	$(GO) test -run '^$$' -bench 'ClusterFailover' -benchtime 5x ./node/e2e | tee -a bench-cluster.txt
 
 bench-load: build
 	./deploy/bench/load.sh
 
 clean:
-	rm -rf bin bench-go.txt
+	rm -rf bin bench-go.txt bench-cluster.txt

@@ -78,11 +78,10 @@ func (n *Node) start(ctx context.Context) error {
 	if err := os.MkdirAll(n.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
-	_, statErr := os.Stat(filepath.Join(n.cfg.DataDir, "raft", "raft.db"))
-	hadState := statErr == nil
 	if err := n.openStore(); err != nil {
 		return err
 	}
+	hadState := n.store.HadState()
 	cached, err := n.openCache()
 	if err != nil {
 		return err

@@ -45,6 +45,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.applied.Store(snap.Applied)
 	f.publish(snap.State)
+	f.logger.Info("state restored from a snapshot", "index", snap.State.Index, "applied", snap.Applied)
 	return nil
 }
 

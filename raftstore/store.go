@@ -60,6 +60,7 @@ type Store struct {
 	logger *slog.Logger
 
 	readyTerm atomic.Uint64 // term in which this node, as leader, passed a barrier (0: none yet)
+	hadState  bool          // the data dir held raft state (log, term or snapshot) when the store opened
 	done      chan struct{}
 	wg        sync.WaitGroup
 	closed    atomic.Bool
@@ -116,6 +117,7 @@ func (s *Store) open(cfg Config) error {
 		return err
 	}
 	hasState, err := raft.HasExistingState(s.logs, s.logs, snaps)
+	s.hadState = hasState
 	if err != nil {
 		return fmt.Errorf("checking for raft state: %w", err)
 	}
@@ -147,7 +149,10 @@ func raftConfig(cfg Config, logger hclog.Logger) *raft.Config {
 	c.HeartbeatTimeout = 500 * time.Millisecond
 	c.ElectionTimeout = 500 * time.Millisecond
 	c.LeaderLeaseTimeout = 250 * time.Millisecond
-	c.CommitTimeout = 50 * time.Millisecond
+	// Followers learn that an entry is committed only from the leader's next AppendEntries: on the next write or
+	// after CommitTimeout (randomised up to twice that). It bounds how long a deploy takes to be served on every
+	// node: ~17 ms instead of ~80 ms at 50 ms, for about 70 small RPCs a second per idle follower (RATIONALE.md).
+	c.CommitTimeout = 10 * time.Millisecond
 	c.SnapshotThreshold = cmp.Or(cfg.SnapshotThreshold, defaultSnapshotThreshold)
 	c.TrailingLogs = cmp.Or(cfg.TrailingLogs, defaultTrailingLogs)
 	c.SnapshotInterval = cmp.Or(cfg.SnapshotInterval, defaultSnapshotInterval)
@@ -211,3 +216,7 @@ func (s *Store) Snapshot() error {
 	}
 	return nil
 }
+
+// HadState reports whether the data dir held raft state when the store opened: false for a node that has never been
+// part of a cluster (it needs bootstrapping or joining), true for a restart.
+func (s *Store) HadState() bool { return s.hadState }

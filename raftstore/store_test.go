@@ -75,6 +75,9 @@ func mustApply(t *testing.T, s *Store, requestID string, cmd Command) any {
 func TestStoreRestartKeepsStateAndNeverRebootstraps(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, testConfig(t, dir, true))
+	if s.HadState() {
+		t.Errorf("got HadState true on a fresh data dir, want false")
+	}
 	waitReadyLeader(t, s)
 	if s.LeaderID() != "node1" {
 		t.Errorf("got leader %q, want node1", s.LeaderID())
@@ -96,6 +99,9 @@ func TestStoreRestartKeepsStateAndNeverRebootstraps(t *testing.T) {
 
 	for i, bootstrap := range []bool{false, true} {
 		s = openStore(t, testConfig(t, dir, bootstrap))
+		if !s.HadState() {
+			t.Errorf("got HadState false after a restart, want true")
+		}
 		waitReadyLeader(t, s)
 		waitFor(t, "state restored", func() bool { return s.State().Apps["app1"] != nil })
 		if i == 0 && stateJSON(t, s.State()) != want {

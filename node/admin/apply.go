@@ -50,8 +50,9 @@ func (a *Admin) applyError(err error) error {
 		return httperr.Wrap(applyStatus(ae.Code), ae.Message, err)
 	case errors.Is(err, raftstore.ErrUnknownOutcome), errors.Is(err, context.Canceled),
 		errors.Is(err, context.DeadlineExceeded):
-		e := httperr.Wrap(http.StatusServiceUnavailable, "the outcome of the write is unknown (the cluster did "+
-			"not confirm it in time or leadership changed): it is safe to retry with the same Idempotency-Key", err)
+		e := httperr.Wrap(http.StatusServiceUnavailable, "no quorum: a majority of nodes did not confirm the write "+
+			"in time or leadership changed, so its outcome is unknown: it is safe to retry with the same "+
+			"Idempotency-Key", err)
 		e.Header = http.Header{"Retry-After": {"1"}}
 		return e
 	case errors.Is(err, raftstore.ErrClosed):

@@ -26,7 +26,7 @@ func TestApplyErrors(t *testing.T) {
 			"not the leader (leader: n2)"},
 		{"unknown outcome", fmt.Errorf("waiting: %w: leadership lost", raftstore.ErrUnknownOutcome), 503,
 			"unavailable", "safe to retry with the same Idempotency-Key"},
-		{"request cancelled", context.Canceled, 503, "unavailable", "outcome of the write is unknown"},
+		{"request cancelled", context.Canceled, 503, "unavailable", "its outcome is unknown"},
 		{"closed", raftstore.ErrClosed, 503, "unavailable", "shutting down"},
 		{"conflict", &raftstore.ApplyError{Code: raftstore.CodeConflict, Message: "taken"}, 409, "conflict", "taken"},
 		{"not found", &raftstore.ApplyError{Code: raftstore.CodeNotFound, Message: "gone"}, 404, "not_found", "gone"},

@@ -39,9 +39,7 @@ func admin(n *nodetest.Node, method, path string, body any, key string) adminRes
 		}
 		rd = bytes.NewReader(b)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, n.AdminURL()+path, rd)
+	req, err := http.NewRequest(method, n.AdminURL()+path, rd)
 	if err != nil {
 		return adminResult{err: err}
 	}
@@ -52,7 +50,14 @@ func admin(n *nodetest.Node, method, path string, body any, key string) adminRes
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return doAdmin(req)
+}
+
+// doAdmin sends req, bounded in time, and reads the whole answer.
+func doAdmin(req *http.Request) adminResult {
+	ctx, cancel := context.WithTimeout(req.Context(), 15*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 	if err != nil {
 		return adminResult{err: err}
 	}
@@ -372,19 +377,57 @@ func TestPartitionHeals(t *testing.T) {
 	}
 	c.Heal()
 	c.WaitConverged(30 * time.Second)
-	deadline := time.Now().Add(20 * time.Second)
+	waitSameHashes(t, c, 20*time.Second)
+	if names := appNames(t, cut, true); len(names) != 10 {
+		t.Fatalf("healed node's apps: got %v, want the 10 written during the partition", names)
+	}
+
+	// Now cut the leader off: the other two elect a new one and keep accepting writes; the old leader steps down
+	// and refuses writes with 503 in bounded time.
+	c.Isolate(leader.ID)
+	rest := followers(c, leader)
+	deadline := time.Now().Add(15 * time.Second)
+	for c.WaitLeader(15*time.Second, rest...) == leader {
+		if time.Now().After(deadline) {
+			t.Fatalf("the isolated leader %s is still the leader of the majority after 15s", leader.ID)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r := admin(rest[0], http.MethodPost, "/v1/apps", map[string]string{"name": "after-leader-cut"}, ""); r.status != http.StatusOK && r.status != http.StatusCreated {
+		t.Fatalf("write on the majority after cutting the leader off: %d %s", r.status, r.body)
+	}
+	start := time.Now()
+	r = admin(leader, http.MethodPost, "/v1/apps", map[string]string{"name": "old-leader"}, "")
+	if r.status != http.StatusServiceUnavailable || time.Since(start) > 12*time.Second {
+		t.Fatalf("write on the isolated old leader: got %d %s after %s, want 503 in bounded time", r.status, r.body,
+			time.Since(start))
+	}
+	t.Logf("write on the isolated old leader refused after %s: %s", time.Since(start).Round(time.Millisecond), r.body)
+	c.Heal()
+	c.WaitConverged(30 * time.Second)
+	waitSameHashes(t, c, 20*time.Second)
+	if names := appNames(t, leader, false); slices.Contains(names, "old-leader") || !slices.Contains(names, "after-leader-cut") {
+		t.Fatalf("apps after healing the leader's partition: got %v", names)
+	}
+}
+
+// waitSameHashes waits until every node's state hash is the same.
+func waitSameHashes(t *testing.T, c *nodetest.Cluster, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		h := stateHashes(t, c)
-		if h[cut.ID] == h[leader.ID] && h[other.ID] == h[leader.ID] {
-			break
+		same := true
+		for _, v := range h {
+			same = same && v == h[c.Nodes[0].ID]
+		}
+		if same {
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("state hashes differ after healing: %v", h)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-	if names := appNames(t, cut, true); len(names) != 10 {
-		t.Fatalf("healed node's apps: got %v, want the 10 written during the partition", names)
 	}
 }
 
@@ -402,13 +445,18 @@ func TestSnapshotInstallAndRestore(t *testing.T) {
 		}
 	}
 	waitSnapshot(t, leader, 20*time.Second)
+	if entries, _ := os.ReadDir(filepath.Join(lagging.DataDir, "raft", "snapshots")); len(entries) != 0 {
+		t.Fatalf("the lagging follower has a snapshot of its own (%d): the test cannot tell an install", len(entries))
+	}
 	lagging.Start()
 	c.WaitConverged(30 * time.Second)
 	if names := appNames(t, lagging, true); len(names) != 60 {
 		t.Fatalf("lagging follower after catching up: got %d apps, want 60", len(names))
 	}
-	if !strings.Contains(lagging.Logs(), "snapshot") {
-		t.Logf("lagging follower logs do not mention a snapshot")
+	// The leader kept 4 entries after its snapshot, far fewer than the lagging follower missed: it can only have
+	// caught up by installing the leader's snapshot (it had none of its own when it stopped).
+	if !strings.Contains(lagging.Logs(), "state restored from a snapshot") {
+		t.Fatalf("the lagging follower caught up without installing a snapshot; logs:\n%s", tail(lagging.Logs(), 3000))
 	}
 
 	backup := filepath.Join(t.TempDir(), "backup.snap")
@@ -475,6 +523,11 @@ func TestRemoveAndRejoin(t *testing.T) {
 	leader.MustCLI("app", "create", "while-removed")
 	if err := os.RemoveAll(gone.DataDir); err != nil {
 		t.Fatal(err)
+	}
+	// A join with a wrong token is refused and the node exits; the same data dir then joins with the right one.
+	code, logs := gone.RunToExit(30*time.Second, "--join", leader.AdminURL(), "--token", "pat_wrong")
+	if code == 0 || !strings.Contains(logs, "401") {
+		t.Fatalf("join with a wrong token: got exit %d, want a refusal naming 401; logs:\n%s", code, logs)
 	}
 	c.Join(gone, followers(c, leader)[0])
 	c.WaitConverged(30 * time.Second)

@@ -294,3 +294,28 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// RunToExit runs `portico node run` with extra flags and waits (bounded) for the process to exit on its own, as it
+// does when its configuration is refused; it returns the exit code and the log.
+func (n *Node) RunToExit(limit time.Duration, extra ...string) (int, string) {
+	n.t.Helper()
+	args := []string{"node", "run", "--id", n.ID, "--data-dir", n.DataDir,
+		"--gateway-addr", n.GatewayAddr, "--admin-addr", n.AdminAddr, "--raft-addr", n.RaftAddr}
+	if n.TLSDir != "" {
+		args = append(args, "--tls-dir", n.TLSDir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, n.Bin, append(append(args, n.Flags...), extra...)...)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		n.t.Fatalf("node %s still running after %s; logs:\n%s", n.ID, limit, logs.String())
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		n.t.Fatalf("running node %s: %v", n.ID, err)
+	}
+	return cmd.ProcessState.ExitCode(), logs.String()
+}
