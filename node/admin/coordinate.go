@@ -55,13 +55,17 @@ func (a *Admin) coordinate(w http.ResponseWriter, r *http.Request) (handled bool
 		}
 		return false, a.linearize(r.Context())
 	}
-	if a.store.IsLeader() || a.peers == nil {
-		return false, nil
+	if !a.store.IsLeader() && a.peers != nil {
+		if isForwarded(r) {
+			return false, a.notLeader("this node is not the leader and does not forward a forwarded write")
+		}
+		if handled, err := a.forward(w, r); handled || err != nil {
+			return handled, err
+		}
 	}
-	if isForwarded(r) {
-		return false, a.notLeader("this node is not the leader and does not forward a forwarded write")
-	}
-	return a.forward(w, r)
+	// The leader serves the write: its token check and validation must see every write committed before it (a
+	// leader just elected, or restarted, may not have applied them yet).
+	return false, a.linearize(r.Context())
 }
 
 // waitLeader waits, bounded, until a leader is known and returns its ID.

@@ -90,7 +90,7 @@ func (a *Admin) peerServed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	wait := min(time.Duration(ms)*time.Millisecond, maxServedWait)
+	wait := time.Duration(min(ms, uint64(maxServedWait.Milliseconds()))) * time.Millisecond
 	ok := a.waitServed(r.Context(), idx, wait)
 	return writeJSON(w, http.StatusOK, map[string]any{"id": a.nodeID, "servedIndex": a.served(), "ok": ok})
 }

@@ -87,7 +87,7 @@ func (a *Admin) propagate(ctx context.Context, mode string, idx uint64, accepted
 			mu.Lock()
 			defer mu.Unlock()
 			p.Nodes[i] = lag
-			if lag.OK {
+			if lag.OK && (m.Voter || mode == waitAll) {
 				done++
 				if done >= need {
 					cancel()
@@ -122,9 +122,12 @@ func (a *Admin) receipt(ctx context.Context, id string, idx uint64, accepted tim
 		}
 		lag.OK, lag.ServedIndex = out.OK, out.ServedIndex
 	}
-	if lag.OK {
+	switch {
+	case lag.OK:
 		lag.LagMs = float64(time.Since(accepted).Microseconds()) / 1000
-	} else if lag.Error == "" {
+	case errors.Is(ctx.Err(), context.Canceled):
+		lag.Error = "not waited for: enough members serve it"
+	case lag.Error == "":
 		lag.Error = fmt.Sprintf("does not serve index %d after %s", idx, propagationWait)
 	}
 	return lag
