@@ -44,6 +44,16 @@ type Config struct {
 	TrailingLogs      uint64
 	SnapshotInterval  time.Duration
 
+	// InternalAddr, if set, is a second gateway listener that also serves APIs whose access mode is internal.
+	InternalAddr string
+	// KeyGrace is how long a regenerated API key's predecessor stays valid; 0 = one hour.
+	KeyGrace time.Duration
+	// Issuer is the "iss" of the tokens this cluster issues; "" = "portico".
+	Issuer string
+	// ClusterKeyFile holds the 32-byte secret every node shares (it seals token signing keys in the replicated
+	// state); "" = cluster.key in TLSDir.
+	ClusterKeyFile string
+
 	// DrainTimeout bounds how long shutdown waits for in-flight requests; 0 = 15s.
 	DrainTimeout time.Duration
 	// Stdout receives the one-time bootstrap message with the first admin token; nil = os.Stdout.
@@ -72,6 +82,14 @@ func (c *Config) validate() error {
 		if u, err := url.Parse(c.Join); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("--join: %q is not the http(s):// URL of a member's admin API", c.Join))
 		}
+	}
+	if c.InternalAddr != "" {
+		if _, _, err := net.SplitHostPort(c.InternalAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--internal-addr: %q is not host:port", c.InternalAddr))
+		}
+	}
+	if c.KeyGrace < 0 {
+		errs = append(errs, fmt.Errorf("--key-grace: %s is negative", c.KeyGrace))
 	}
 	errs = append(errs, c.validateTLS()...)
 	for id, addr := range c.RaftPeers {

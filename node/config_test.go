@@ -3,6 +3,7 @@ package node
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -30,6 +31,9 @@ func TestConfigValidate(t *testing.T) {
 		{"tls dir and files", func(c *Config) { c.TLSCA = "ca" }, "--tls-dir: cannot be combined"},
 		{"tls files incomplete", func(c *Config) { c.TLSDir, c.TLSCA = "", "ca" }, "all three are required"},
 		{"bad raft peer", func(c *Config) { c.RaftPeers = map[string]string{"n2": "nope"} }, "--raft-peer"},
+		{"internal addr", func(c *Config) { c.InternalAddr = "127.0.0.1:8081" }, ""},
+		{"bad internal addr", func(c *Config) { c.InternalAddr = "8081" }, "--internal-addr"},
+		{"negative key grace", func(c *Config) { c.KeyGrace = -time.Second }, "--key-grace"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

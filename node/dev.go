@@ -201,7 +201,7 @@ func devTLS(dataDir, id string) (string, error) {
 	dir := filepath.Join(dataDir, "tls")
 	_, cert, _ := certs.Files(dir, id)
 	if _, err := os.Stat(cert); err == nil {
-		return dir, nil
+		return dir, certs.EnsureClusterKey(dir)
 	}
 	if err := certs.Init(dir, []string{id}, nil, time.Now()); err != nil {
 		return "", fmt.Errorf("creating the dev node's TLS certificates: %w", err)

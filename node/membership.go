@@ -128,6 +128,11 @@ func (n *Node) register() {
 		if err := n.registerOnce(); err != nil {
 			n.log.Debug("registering this node: will retry", "err", err)
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := n.ensureSigningKey(ctx); err != nil {
+			n.log.Warn("creating the first token signing key: will retry", "err", err)
+		}
+		cancel()
 		select {
 		case <-n.stopped:
 			return

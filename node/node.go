@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"portico/node/admin"
 	"portico/node/gateway"
+	"portico/node/oauth"
 	"portico/node/peer"
 	"portico/node/statecache"
+	"portico/node/token"
 	"portico/plugins"
 	"portico/policies/builtin"
 	"portico/raftstore"
@@ -36,6 +39,13 @@ type Node struct {
 	// cachedIndex is the index of the cached state the gateway serves until the store catches up; 0 once it has.
 	// Only follow and start touch it.
 	cachedIndex uint64
+	served      atomic.Pointer[state.State] // the state the gateway serves (read by the OAuth endpoints)
+
+	clusterKey  *token.ClusterKey // nil: this node cannot issue tokens
+	keys        *token.Keys
+	oauth       *oauth.Server
+	internalSrv *http.Server
+	internalLn  net.Listener
 	host        *plugins.Host
 	gw          *gateway.Gateway
 	gwSrv       *http.Server
@@ -147,8 +157,13 @@ func (n *Node) startGateway(ctx context.Context, cached *state.State) error {
 	if err != nil {
 		return fmt.Errorf("starting plugin host: %w", err)
 	}
+	if err := n.startTokens(); err != nil {
+		return err
+	}
 	n.gw, err = gateway.New(gateway.Config{
 		NodeID: n.cfg.ID, Plugins: n.host, Builtins: builtin.Lookup, Logger: n.log.With("component", "gateway"),
+		Tokens: n.keys, External: token.NewExternalVerifier(&http.Client{Timeout: token.JWKSTimeout}, nil),
+		Issuer: n.cfg.issuer(), OAuth: n.oauth,
 	})
 	if err != nil {
 		return fmt.Errorf("starting gateway: %w", err)
@@ -158,10 +173,19 @@ func (n *Node) startGateway(ctx context.Context, cached *state.State) error {
 		n.log.Info("serving the cached state until the store catches up", "cached", cached.Index, "store", st.Index)
 		st, n.cachedIndex = cached, cached.Index
 	}
-	if err := n.gw.Update(ctx, st); err != nil {
-		n.log.Error("building gateway table", "err", err)
-	}
+	n.serveState(st)
 	return nil
+}
+
+// serveState makes st the state this node serves: token keys first, then the gateway's table.
+func (n *Node) serveState(st *state.State) {
+	if err := n.keys.Update(st); err != nil {
+		n.log.Error("loading token signing keys", "index", st.Index, "err", err)
+	}
+	n.served.Store(st)
+	if err := n.gw.Update(context.Background(), st); err != nil {
+		n.log.Error("building gateway table", "index", st.Index, "err", err)
+	}
 }
 
 // replayWait bounds how long a restarting node waits to replay its log before it starts serving.
@@ -214,9 +238,7 @@ func (n *Node) follow() {
 		if err := n.cache.Save(st); err != nil {
 			n.log.Error("saving the served state", "index", st.Index, "err", err)
 		}
-		if err := n.gw.Update(context.Background(), st); err != nil {
-			n.log.Error("building gateway table", "index", st.Index, "err", err)
-		}
+		n.serveState(st)
 	}
 }
 
@@ -280,7 +302,8 @@ func (n *Node) openCache() (*state.State, error) {
 func (n *Node) listen() error {
 	adm, err := admin.New(admin.Config{
 		Store: servingStore{Store: n.store, gw: n.gw}, Policies: hasBuiltin, NodeID: n.cfg.ID, Peers: n.peers,
-		Served: n.gw.ServedIndex, Logger: n.log.With("component", "admin"),
+		Served: n.gw.ServedIndex, Logger: n.log.With("component", "admin"), KeyGrace: n.cfg.KeyGrace,
+		NewSigningKey: n.newSigningKey(),
 		Compile: func(ctx context.Context, wasm []byte) error {
 			_, err := n.host.Compile(ctx, wasm)
 			return err
@@ -289,13 +312,23 @@ func (n *Node) listen() error {
 	if err != nil {
 		return fmt.Errorf("starting admin API: %w", err)
 	}
-	n.peerSrv = newServer(adm.PeerHandler(), n.log)
+	peerMux := http.NewServeMux()
+	peerMux.HandleFunc("POST "+applyPath, n.serveApply)
+	peerMux.Handle("/", adm.PeerHandler())
+	n.peerSrv = newServer(peerMux, n.log)
 	go n.serve(n.peerSrv, n.mux.HTTPListener(), "peer")
 	if n.gwLn, err = net.Listen("tcp", n.cfg.GatewayAddr); err != nil {
 		return fmt.Errorf("listening on --gateway-addr: %w", err)
 	}
 	if n.admLn, err = net.Listen("tcp", n.cfg.AdminAddr); err != nil {
 		return fmt.Errorf("listening on --admin-addr: %w", err)
+	}
+	if n.cfg.InternalAddr != "" {
+		if n.internalLn, err = net.Listen("tcp", n.cfg.InternalAddr); err != nil {
+			return fmt.Errorf("listening on --internal-addr: %w", err)
+		}
+		n.internalSrv = newServer(n.gw.Internal(), n.log)
+		go n.serve(n.internalSrv, n.internalLn, "internal gateway")
 	}
 	n.gwSrv = newServer(n.gw, n.log)
 	n.admSrv = newServer(adm, n.log)
@@ -338,7 +371,7 @@ func (n *Node) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.DrainTimeout)
 	defer cancel()
 	var errs []error
-	for _, srv := range []*http.Server{n.gwSrv, n.admSrv, n.peerSrv} {
+	for _, srv := range []*http.Server{n.gwSrv, n.internalSrv, n.admSrv, n.peerSrv} {
 		if srv != nil {
 			if err := srv.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("draining listener: %w", err))
@@ -371,7 +404,7 @@ func (n *Node) closeParts() error {
 	if n.host != nil {
 		errs = append(errs, n.host.Close(ctx))
 	}
-	for _, ln := range []net.Listener{n.gwLn, n.admLn} {
+	for _, ln := range []net.Listener{n.gwLn, n.internalLn, n.admLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}

@@ -61,9 +61,12 @@ func (f fakeCreds) LookupCredential(kind uint32, id string, hash []byte) ([]byte
 	return f.record, true
 }
 
-// Authenticate accepts the key "good" and reports "other" as bound to another API.
+// Authenticate accepts the key "good" and the bearer token "token", and reports "other" as bound to another API.
 func (f fakeCreds) Authenticate(kind uint32, credential string) (int32, Identity) {
 	switch {
+	case kind == abi.CredentialBearer && credential == "token":
+		return abi.AuthOK, Identity{App: "app2", Env: "production", Subscription: "s2", Plan: "Silver", Sub: "alice",
+			Scope: "a b", ClientID: "c2", TokenID: "j2", Issuer: "https://iss"}
 	case kind != abi.CredentialAPIKey:
 		return abi.AuthUnknown, Identity{}
 	case credential == "good":
@@ -436,9 +439,27 @@ func porticoCases() []abiCase {
 			check: func(t *testing.T, r abiResult) {
 				wantI32(t, "verdict", r.i32(resReq), abi.AuthOK)
 				for k, want := range map[string]string{abi.PropAuthApp: "app1", abi.PropAuthEnv: "sandbox",
-					abi.PropAuthKeyID: "k1", abi.PropAuthSub: "s1", abi.PropAuthPlan: "Gold"} {
+					abi.PropAuthKeyID: "k1", abi.PropAuthSubscription: "s1", abi.PropAuthPlan: "Gold",
+					abi.PropAuthSubject: "", abi.PropAuthScope: ""} {
 					wantStr(t, k, r.x.Property(k), want)
 				}
+			}},
+		{name: "authenticate bearer sets token properties", g: guestSpec{next: 1,
+			request: []hcall{call(pv+"authenticate", int64(abi.CredentialBearer), sref("token"))}},
+			check: func(t *testing.T, r abiResult) {
+				wantI32(t, "verdict", r.i32(resReq), abi.AuthOK)
+				for k, want := range map[string]string{abi.PropAuthApp: "app2", abi.PropAuthEnv: "production",
+					abi.PropAuthKeyID: "", abi.PropAuthSubscription: "s2", abi.PropAuthPlan: "Silver",
+					abi.PropAuthSubject: "alice", abi.PropAuthScope: "a b", abi.PropAuthClient: "c2",
+					abi.PropAuthToken: "j2", abi.PropAuthIssuer: "https://iss"} {
+					wantStr(t, k, r.x.Property(k), want)
+				}
+			}},
+		{name: "authenticate bearer with an api key is unknown", g: guestSpec{next: 1,
+			request: []hcall{call(pv+"authenticate", int64(abi.CredentialBearer), sref("good"))}},
+			check: func(t *testing.T, r abiResult) {
+				wantI32(t, "verdict", r.i32(resReq), abi.AuthUnknown)
+				wantStr(t, "auth.app", r.x.Property(abi.PropAuthApp), "")
 			}},
 		{name: "authenticate refused sets nothing", g: guestSpec{next: 1,
 			request: []hcall{call(pv+"authenticate", 0, sref("other"))}},

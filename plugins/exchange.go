@@ -26,9 +26,19 @@ type PropertySource interface {
 	Property(key string) (value string, ok bool)
 }
 
-// Identity is who an authenticated request comes from; authenticate stores it in the auth.* properties.
+// Identity is who an authenticated request comes from; authenticate stores it in the auth.* properties (the
+// abi.PropAuth* constants). Fields that do not apply to the credential are empty.
 type Identity struct {
-	App, Env, Key, Subscription, Plan string
+	App          string // auth.app: application ID
+	Env          string // auth.env: production or sandbox
+	Key          string // auth.key: API key ID
+	Subscription string // auth.subscription: subscription ID
+	Plan         string // auth.plan: usage plan of the subscription
+	Sub          string // auth.sub: token subject
+	Scope        string // auth.scope: granted scopes, space-separated
+	ClientID     string // auth.client: OAuth2 client_id
+	TokenID      string // auth.token: token ID (jti)
+	Issuer       string // auth.issuer: token issuer (iss)
 }
 
 // Exchange is the per-request state the host functions read and write: the inbound request and the outbound copy
@@ -187,8 +197,8 @@ func (x *Exchange) SetProperty(key, value string) {
 // SetPropertySource sets where properties not set with SetProperty are read from.
 func (x *Exchange) SetPropertySource(src PropertySource) { x.base = src }
 
-// SetIdentity records who the request comes from: it answers the auth.app, auth.env, auth.key, auth.subscription
-// and auth.plan properties (a later SetProperty of one of them wins).
+// SetIdentity records who the request comes from: it answers the auth.* properties of Identity's fields (a later
+// SetProperty of one of them wins).
 func (x *Exchange) SetIdentity(who Identity) { x.who, x.hasWho = who, true }
 
 // Property returns a request property, "" when unset.
@@ -217,10 +227,20 @@ func (x *Exchange) identityProperty(key string) (string, bool) {
 		return x.who.Env, true
 	case abi.PropAuthKeyID:
 		return x.who.Key, true
-	case abi.PropAuthSub:
+	case abi.PropAuthSubscription:
 		return x.who.Subscription, true
 	case abi.PropAuthPlan:
 		return x.who.Plan, true
+	case abi.PropAuthSubject:
+		return x.who.Sub, true
+	case abi.PropAuthScope:
+		return x.who.Scope, true
+	case abi.PropAuthClient:
+		return x.who.ClientID, true
+	case abi.PropAuthToken:
+		return x.who.TokenID, true
+	case abi.PropAuthIssuer:
+		return x.who.Issuer, true
 	}
 	return "", false
 }

@@ -102,3 +102,66 @@ func TestWriteResponseDefaults(t *testing.T) {
 		})
 	}
 }
+
+// mapSource is a PropertySource backed by a map.
+type mapSource map[string]string
+
+func (m mapSource) Property(key string) (string, bool) {
+	v, ok := m[key]
+	return v, ok
+}
+
+var _ PropertySource = mapSource(nil)
+
+// TestIdentityProperties checks that an identity answers each auth.* property from its own field, that an unset
+// identity leaves them to the property source, and that SetProperty wins over the identity.
+func TestIdentityProperties(t *testing.T) {
+	apiKey := Identity{App: "app-1", Env: "sandbox", Key: "0123456789abcdef", Subscription: "sub-1", Plan: "Gold"}
+	bearer := Identity{App: "app-2", Env: "production", Subscription: "sub-2", Plan: "Bronze", Sub: "alice",
+		Scope: "items:read items:write", ClientID: "client-2", TokenID: "jti-2", Issuer: "https://portico.example"}
+	keys := []string{abi.PropAuthApp, abi.PropAuthEnv, abi.PropAuthKeyID, abi.PropAuthSubscription, abi.PropAuthPlan,
+		abi.PropAuthSubject, abi.PropAuthScope, abi.PropAuthClient, abi.PropAuthToken, abi.PropAuthIssuer}
+	tests := []struct {
+		name  string
+		who   *Identity
+		set   map[string]string // SetProperty calls after SetIdentity
+		base  mapSource
+		want  []string // values of keys, in order
+		other string   // value of api.name
+	}{
+		{name: "no identity", base: mapSource{abi.PropAPIName: "greet"},
+			want: []string{"", "", "", "", "", "", "", "", "", ""}, other: "greet"},
+		{name: "no identity falls back to the source", base: mapSource{abi.PropAuthApp: "from-source"},
+			want: []string{"from-source", "", "", "", "", "", "", "", "", ""}},
+		{name: "api key", who: &apiKey, base: mapSource{abi.PropAPIName: "greet"},
+			want: []string{"app-1", "sandbox", "0123456789abcdef", "sub-1", "Gold", "", "", "", "", ""}, other: "greet"},
+		{name: "bearer token", who: &bearer,
+			want: []string{"app-2", "production", "", "sub-2", "Bronze", "alice", "items:read items:write",
+				"client-2", "jti-2", "https://portico.example"}},
+		{name: "identity shadows the source", who: &bearer, base: mapSource{abi.PropAuthSubject: "from-source"},
+			want: []string{"app-2", "production", "", "sub-2", "Bronze", "alice", "items:read items:write",
+				"client-2", "jti-2", "https://portico.example"}},
+		{name: "SetProperty wins over the identity", who: &bearer,
+			set: map[string]string{abi.PropAuthScope: "narrowed", abi.PropAuthEnv: "sandbox"},
+			want: []string{"app-2", "sandbox", "", "sub-2", "Bronze", "alice", "narrowed",
+				"client-2", "jti-2", "https://portico.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := NewExchange(httptest.NewRequest(http.MethodGet, "/", nil), nil)
+			if tt.base != nil {
+				x.SetPropertySource(tt.base)
+			}
+			if tt.who != nil {
+				x.SetIdentity(*tt.who)
+			}
+			for k, v := range tt.set {
+				x.SetProperty(k, v)
+			}
+			for i, k := range keys {
+				wantStr(t, k, x.Property(k), tt.want[i])
+			}
+			wantStr(t, abi.PropAPIName, x.Property(abi.PropAPIName), tt.other)
+		})
+	}
+}

@@ -12,8 +12,8 @@ import (
 const defaultEnqueueTimeout = 10 * time.Second
 
 // Apply proposes cmd with the idempotency key requestID (required) on the leader and waits until the local FSM has
-// applied it. It returns the command's result (PutAPIResult, DeleteResult, CreateAppResult, CreateKeyResult or
-// CreateAdminTokenResult), or an error:
+// applied it. It returns the command's result (the *Result type named after the command, DeleteResult for deletes,
+// UpdateResult for SetPassword, ShareApp and SetSubscriptionStatus, RevokeResult for RevokeTokens), or an error:
 //   - ErrNotLeader: this node is not the leader, nothing was applied;
 //   - *ApplyError: the command was refused (by the FSM, deterministically, or before proposing), nothing was applied;
 //   - an error wrapping ErrUnknownOutcome: leadership lost, enqueue timeout, ctx done while waiting, or shutdown;

@@ -109,9 +109,20 @@ func checkState(st *state.State) error {
 			return checkMap("plugins", st.Plugins, func(p *state.Plugin) string { return state.PluginKey(p.Name, p.Version) })
 		},
 		func() error { return checkMap[state.Upload]("uploads", st.Uploads, nil) },
+		func() error { return checkMap("users", st.Users, func(u *state.User) string { return u.Name }) },
+		func() error { return checkMap("plans", st.Plans, func(p *state.Plan) string { return p.Name }) },
+		func() error {
+			return checkMap("signingKeys", st.SigningKeys, func(k *state.SigningKey) string { return k.KID })
+		},
 		func() error { return checkRefs(st) },
 		func() error { return checkBlobs(st) },
 		func() error { return checkUploads(st) },
+		func() error { return checkUsers(st) },
+		func() error { return checkCredentials(st) },
+		func() error { return checkDocuments(st) },
+		func() error { return checkPlans(st) },
+		func() error { return checkSigningKeys(st) },
+		func() error { return checkRevoked(st) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -122,7 +122,7 @@ func TestReadBackupRefusals(t *testing.T) {
 		{"too large", valid, int64(len(valid)) - 1, "larger than"},
 		{"not json", "backup", 0, "decoding backup"},
 		{"trailing data", valid + "{}", 0, "trailing data"},
-		{"unknown field", `{"version":1,"applied":1,"state":{"plans":{}}}`, 0, "unknown field"},
+		{"unknown field", `{"version":1,"applied":1,"state":{"widgets":{}}}`, 0, "unknown field"},
 		{"other version", `{"version":7,"applied":1,"state":{}}`, 0, "unsupported version 7"},
 		{"null entry", backupOf(t, func(st *state.State) { st.Apps["app1"] = nil }), 0, `apps["app1"] is null`},
 		{"entry under another id", backupOf(t, func(st *state.State) { st.Apps["x"] = st.Apps["app1"]; delete(st.Apps, "app1") }), 0, `apps["x"] holds "app1"`},

@@ -10,29 +10,33 @@ type Command interface {
 }
 
 // PutAPI creates an API version or updates it. If the new definition equals the current one (ignoring the fields the
-// cluster assigns) nothing changes and the current revision is returned; otherwise the revision increases by one.
+// cluster assigns) nothing changes and the current revision is returned; otherwise the revision increases by one. A
+// new API version may start in any lifecycle state; an update that changes the lifecycle must follow the lifecycle
+// table like SetLifecycle.
 type PutAPI struct {
 	API state.API `json:"api"`
 }
 
-// DeleteAPI removes an API version. Its API keys stay (they are bound to the API name and major), its revisions go.
+// DeleteAPI removes an API version. Its API keys stay (they are bound to the API name and major), its revisions and
+// documents go.
 type DeleteAPI struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 }
 
-// CreateApp creates an application. The name must be unique.
+// CreateApp creates an application. The name must be unique; Owner is set by the proposer.
 type CreateApp struct {
 	App state.Application `json:"app"`
 }
 
-// DeleteApp removes an application with its keys and subscriptions.
+// DeleteApp removes an application with its keys, subscriptions and client credentials.
 type DeleteApp struct {
 	ID string `json:"id"`
 }
 
 // CreateKey stores a new API key. If Subscription is set and the application has no subscription to the key's API
-// major version, the subscription is created in the same step.
+// major version, the subscription is created in the same step under the rules of CreateSubscription (API lifecycle,
+// plan).
 type CreateKey struct {
 	Key          state.APIKey        `json:"key"`
 	Subscription *state.Subscription `json:"subscription,omitempty"`
@@ -43,7 +47,8 @@ type DeleteKey struct {
 	ID string `json:"id"`
 }
 
-// CreateAdminToken stores a new admin token (hashed).
+// CreateAdminToken stores a new admin token (hashed). A token with a User acts as that user, who must exist; one
+// without is a bootstrap token and acts as an admin.
 type CreateAdminToken struct {
 	Token state.AdminToken `json:"token"`
 }

@@ -42,6 +42,23 @@ var commands = map[string]map[int]handler{
 	PutPluginChunk{}.Kind():   {1: handle(putPluginChunk, replayPutPluginChunk)},
 	PutPlugin{}.Kind():        {1: handle(putPlugin, replayPutPlugin)},
 	DeletePlugin{}.Kind():     {1: handle(deletePlugin, replayDelete[DeletePlugin])},
+
+	SetLifecycle{}.Kind():          {1: handle(setLifecycle, replaySetLifecycle)},
+	PutDocument{}.Kind():           {1: handle(putDocument, replayPutDocument)},
+	DeleteDocument{}.Kind():        {1: handle(deleteDocument, replayDelete[DeleteDocument])},
+	CreateUser{}.Kind():            {1: handle(createUser, replayCreateUser)},
+	DeleteUser{}.Kind():            {1: handle(deleteUser, replayDelete[DeleteUser])},
+	SetPassword{}.Kind():           {1: handle(setPassword, replayUpdate[SetPassword])},
+	DeleteAdminToken{}.Kind():      {1: handle(deleteAdminToken, replayDelete[DeleteAdminToken])},
+	ShareApp{}.Kind():              {1: handle(shareApp, replayUpdate[ShareApp])},
+	SetCredentials{}.Kind():        {1: handle(setCredentials, replaySetCredentials)},
+	CreateSubscription{}.Kind():    {1: handle(createSubscription, replayCreateSubscription)},
+	SetSubscriptionStatus{}.Kind(): {1: handle(setSubscriptionStatus, replayUpdate[SetSubscriptionStatus])},
+	DeleteSubscription{}.Kind():    {1: handle(deleteSubscription, replayDelete[DeleteSubscription])},
+	RegenerateKey{}.Kind():         {1: handle(regenerateKey, replayRegenerateKey)},
+	CreatePlan{}.Kind():            {1: handle(createPlan, replayCreatePlan)},
+	AddSigningKey{}.Kind():         {1: handle(addSigningKey, replayAddSigningKey)},
+	RevokeTokens{}.Kind():          {1: handle(revokeTokens, replayRevokeTokens)},
 }
 
 // handle binds a typed transition and its replay to the payload decoding.

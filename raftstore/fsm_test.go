@@ -37,7 +37,7 @@ func TestTransitions(t *testing.T) {
 		{name: "create app without name", cmd: testApp("app1", ""), wantCode: CodeInvalid},
 		{
 			name:  "create key creates subscription",
-			setup: []Command{testApp("app1", "shop")},
+			setup: []Command{greet(nil), testApp("app1", "shop")},
 			cmd:   testKey("k1", "app1", testSub("s1", "app1")),
 			check: func(t *testing.T, st *state.State, res any) {
 				r := res.(CreateKeyResult)
@@ -51,7 +51,7 @@ func TestTransitions(t *testing.T) {
 		},
 		{
 			name:  "create key reuses existing subscription",
-			setup: []Command{testApp("app1", "shop"), testKey("k1", "app1", testSub("s1", "app1"))},
+			setup: []Command{greet(nil), testApp("app1", "shop"), testKey("k1", "app1", testSub("s1", "app1"))},
 			cmd:   testKey("k2", "app1", testSub("s2", "app1")),
 			check: func(t *testing.T, st *state.State, res any) {
 				if got := res.(CreateKeyResult).Subscription; got == nil || got.ID != "s1" {
@@ -91,7 +91,7 @@ func TestTransitions(t *testing.T) {
 		{
 			name: "delete app cascades keys and subscriptions",
 			setup: []Command{
-				testApp("app1", "shop"), testApp("app2", "blog"),
+				greet(nil), testApp("app1", "shop"), testApp("app2", "blog"),
 				testKey("k1", "app1", testSub("s1", "app1")), testKey("k2", "app1", nil),
 				testKey("k3", "app2", testSub("s3", "app2")),
 			},
@@ -245,7 +245,7 @@ func TestFSMRejectsUnknownEntries(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"unknown kind", envelope("plan.create", 1, `{}`), `unknown command kind "plan.create"`},
+		{"unknown kind", envelope("widget.create", 1, `{}`), `unknown command kind "widget.create"`},
 		{"unknown version", envelope("app.create", 2, `{"app":{"id":"a","name":"b"}}`), "unknown version 2"},
 		{"unknown payload field", envelope("app.create", 1, `{"app":{"id":"a","name":"b"},"x":1}`), "unknown field"},
 		{"payload not an object", envelope("app.create", 1, `[1]`), "decoding payload"},

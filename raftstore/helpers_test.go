@@ -2,6 +2,10 @@ package raftstore
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,7 +100,7 @@ func testKey(id, app string, sub *state.Subscription) *CreateKey {
 }
 
 func testSub(id, app string) *state.Subscription {
-	return &state.Subscription{ID: id, AppID: app, API: "greet", Major: 1, Plan: "gold", Status: state.SubActive}
+	return &state.Subscription{ID: id, AppID: app, API: "greet", Major: 1, Plan: "Gold", Status: state.SubActive}
 }
 
 // stateJSON is the canonical form used to compare states.
@@ -135,4 +139,35 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func testUser(name, role string) *CreateUser {
+	return &CreateUser{User: state.User{Name: name, Role: role, PasswordHash: []byte{1}, Salt: []byte{2},
+		Iterations: 600000, CreatedAt: 1700000000000}}
+}
+
+// testClientID returns a well-formed client ID numbered n.
+func testClientID(n int) string { return fmt.Sprintf("%s%024x", state.ClientIDPrefix, n) }
+
+// testCred returns a confidential client credential with the client credentials and refresh token grants.
+func testCred(clientID, env string) state.ClientCredential {
+	return state.ClientCredential{ClientID: clientID, SecretHash: []byte{4, 5, 6}, Env: env,
+		GrantTypes: []string{state.GrantClientCredentials, state.GrantRefreshToken}, CreatedAt: 1700000000000}
+}
+
+// testKID returns a well-formed signing key ID numbered n.
+func testKID(n int) string { return fmt.Sprintf("%016x", n) }
+
+// testSigningKey returns a signing key with a fresh P-256 public key; its sealed private key is a placeholder.
+func testSigningKey(t *testing.T, kid string, createdAt int64) state.SigningKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("generating key: %v", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatalf("encoding public key: %v", err)
+	}
+	return state.SigningKey{KID: kid, Alg: state.SigningAlgES256, Public: pub, Sealed: []byte("sealed"), CreatedAt: createdAt}
 }

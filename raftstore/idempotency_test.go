@@ -55,6 +55,7 @@ func TestIdempotentRequests(t *testing.T) {
 		{
 			name: "create key retried",
 			setup: func(h *fsmHarness) {
+				h.must(&PutAPI{API: testAPI(h.t, nil)})
 				h.must(testApp("app1", "shop"))
 				h.applyID("r1", testKey("k1", "app1", testSub("s1", "app1")))
 			},

@@ -49,3 +49,58 @@ type PutPluginResult struct {
 	Plugin  state.Plugin
 	Changed bool
 }
+
+// SetLifecycleResult is the API version after the move and the state it left (From == API.Lifecycle when it was
+// already there).
+type SetLifecycleResult struct {
+	API  *state.API
+	From string
+}
+
+// PutDocumentResult is the stored document.
+type PutDocumentResult struct {
+	Doc *state.Document
+}
+
+// CreateUserResult is the stored user.
+type CreateUserResult struct {
+	User *state.User
+}
+
+// UpdateResult answers SetPassword, ShareApp and SetSubscriptionStatus; Changed is false when the state already held
+// the same values.
+type UpdateResult struct {
+	Changed bool
+}
+
+// SetCredentialsResult is the stored credential.
+type SetCredentialsResult struct {
+	Cred state.ClientCredential
+}
+
+// CreateSubscriptionResult is the stored subscription.
+type CreateSubscriptionResult struct {
+	Sub *state.Subscription
+}
+
+// RegenerateKeyResult is the new key and the old key with its grace expiry.
+type RegenerateKeyResult struct {
+	Key *state.APIKey
+	Old *state.APIKey
+}
+
+// CreatePlanResult is the stored plan.
+type CreatePlanResult struct {
+	Plan *state.Plan
+}
+
+// AddSigningKeyResult is the new current key and the KIDs of the keys dropped.
+type AddSigningKeyResult struct {
+	Key     *state.SigningKey
+	Dropped []string
+}
+
+// RevokeResult answers RevokeTokens: how many token IDs were not revoked before.
+type RevokeResult struct {
+	Added int
+}

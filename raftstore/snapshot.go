@@ -82,6 +82,12 @@ func fillMaps(st *state.State) {
 	st.Plugins = orEmpty(st.Plugins, empty.Plugins)
 	st.Blobs = orEmpty(st.Blobs, empty.Blobs)
 	st.Uploads = orEmpty(st.Uploads, empty.Uploads)
+	st.Documents = orEmpty(st.Documents, empty.Documents)
+	st.Users = orEmpty(st.Users, empty.Users)
+	st.ClientIndex = orEmpty(st.ClientIndex, empty.ClientIndex)
+	st.Plans = orEmpty(st.Plans, empty.Plans)
+	st.SigningKeys = orEmpty(st.SigningKeys, empty.SigningKeys)
+	st.Revoked = orEmpty(st.Revoked, empty.Revoked)
 }
 
 func orEmpty[V any](m, empty map[string]V) map[string]V {
@@ -147,6 +153,12 @@ func stateFields(st *state.State) []stateField {
 		{"plugins", streamMap(st.Plugins)},
 		{"blobs", streamMap(st.Blobs)},
 		{"uploads", streamMap(st.Uploads)},
+		{"documents", streamMap(st.Documents)},
+		{"users", streamMap(st.Users)},
+		{"clientIndex", streamMap(st.ClientIndex)},
+		{"plans", streamMap(st.Plans)},
+		{"signingKeys", streamMap(st.SigningKeys)},
+		{"revoked", streamMap(st.Revoked)},
 	}
 }
 

@@ -27,14 +27,22 @@ func (s *memSink) Close() error  { s.closed = true; return nil }
 
 var _ raft.SnapshotSink = (*memSink)(nil)
 
-// populated returns a harness whose state has every map filled.
+// populated returns a harness whose state has every map filled (request IDs req-1 to req-13).
 func populated(t *testing.T) *fsmHarness {
 	h := newFSMHarness(t)
 	h.must(&PutAPI{API: testAPI(t, nil)})
-	h.must(&PutAPI{API: testAPI(t, func(a *state.API) { a.Lifecycle = state.Deprecated })})
+	h.must(&PutAPI{API: testAPI(t, func(a *state.API) { a.TimeoutMS = 5 })})
 	h.must(testApp("app1", "shop"))
 	h.must(testKey("k1", "app1", testSub("s1", "app1")))
 	h.must(&CreateAdminToken{Token: state.AdminToken{ID: "t1", Name: "ops", Hash: []byte{7}}})
+	h.must(&SetLifecycle{Name: "greet", Version: "1.0", To: state.Deprecated, At: 1700000001000})
+	h.must(testUser("alice", state.RoleSubscriber))
+	h.must(&ShareApp{AppID: "app1", Users: []string{"alice"}})
+	h.must(&SetCredentials{AppID: "app1", Cred: testCred(testClientID(1), state.Production)})
+	h.must(&PutDocument{API: "greet@1.0", Doc: state.Document{Name: "guide", Body: "# Guide", UpdatedAt: 1700000002000}})
+	h.must(&CreatePlan{Plan: state.Plan{Name: "Platinum", RPM: 9000, Burst: 100}})
+	h.must(&AddSigningKey{Key: testSigningKey(t, testKID(1), 1700000000000)})
+	h.must(&RevokeTokens{Tokens: []RevokedToken{{ID: "jti-1", Exp: 1900000000}}, Now: 1700000000000})
 	return h
 }
 
@@ -113,7 +121,7 @@ func TestRestoreRejectsBadSnapshots(t *testing.T) {
 		{"not json", "garbage"},
 		{"unknown version", `{"version":2,"applied":1,"state":{}}`},
 		{"no state", `{"version":1,"applied":1}`},
-		{"unknown field", `{"version":1,"applied":1,"state":{"plans":{}}}`},
+		{"unknown field", `{"version":1,"applied":1,"state":{"widgets":{}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,29 +15,43 @@ func putAPI(next *state.State, c *PutAPI, rec *state.Request) (any, error) {
 	if api.Name == "" || api.Version == "" || api.Context == "" {
 		return nil, invalid("api name, version and context are required")
 	}
+	if err := checkAPISettings(&api); err != nil {
+		return nil, err
+	}
 	if owner := contextOwner(next, api.Context, api.Name); owner != "" {
 		return nil, conflict("context %q belongs to API %q", api.Context, owner)
 	}
 	id := api.ID()
 	cur := next.APIs[id]
+	if cur != nil {
+		if err := checkTransition(cur, api.Lifecycle); err != nil {
+			return nil, err
+		}
+	}
 	*rec = state.Request{Index: rec.Index, Kind: rec.Kind, Ref: id}
 	if cur != nil && sameDefinition(cur, &api) {
 		rec.Revision = cur.Revision
 		return PutAPIResult{API: cur, Changed: false}, nil
 	}
+	storeAPI(next, cur, &api)
+	rec.Revision, rec.Changed = api.Revision, true
+	return PutAPIResult{API: &api, Changed: true}, nil
+}
+
+// storeAPI stores api as the next revision of cur (nil for a new API version: revision 1), keeping CreatedAt from
+// the first and moving cur into the revision history.
+func storeAPI(next *state.State, cur, api *state.API) {
 	api.Revision = 1
 	if cur != nil {
 		api.Revision = cur.Revision + 1
 		api.CreatedAt = cur.CreatedAt
 		next.Revisions = maps.Clone(next.Revisions)
-		next.Revisions[id] = appendRevision(next.Revisions[id], state.RevisionRecord{
+		next.Revisions[api.ID()] = appendRevision(next.Revisions[api.ID()], state.RevisionRecord{
 			Revision: cur.Revision, API: *cur, At: api.UpdatedAt,
 		})
 	}
 	next.APIs = maps.Clone(next.APIs)
-	next.APIs[id] = &api
-	rec.Revision, rec.Changed = api.Revision, true
-	return PutAPIResult{API: &api, Changed: true}, nil
+	next.APIs[api.ID()] = api
 }
 
 // contextOwner returns the smallest name of an API other than name that uses context, or "".
@@ -75,7 +89,7 @@ func appendRevision(old []state.RevisionRecord, rec state.RevisionRecord) []stat
 	return append(out, rec)
 }
 
-// deleteAPI removes an API version and its revision history. Keys bound to its name and major stay.
+// deleteAPI removes an API version with its revision history and documents. Keys bound to its name and major stay.
 func deleteAPI(next *state.State, c *DeleteAPI, _ *state.Request) (any, error) {
 	id := state.APIID(c.Name, c.Version)
 	if _, ok := next.APIs[id]; !ok {
@@ -86,6 +100,10 @@ func deleteAPI(next *state.State, c *DeleteAPI, _ *state.Request) (any, error) {
 	if _, ok := next.Revisions[id]; ok {
 		next.Revisions = maps.Clone(next.Revisions)
 		delete(next.Revisions, id)
+	}
+	if _, ok := next.Documents[id]; ok {
+		next.Documents = maps.Clone(next.Documents)
+		delete(next.Documents, id)
 	}
 	return DeleteResult{Deleted: true}, nil
 }

@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"maps"
+	"strings"
 
 	"portico/raftstore/state"
 )
@@ -24,11 +25,12 @@ func createApp(next *state.State, c *CreateApp, rec *state.Request) (any, error)
 	return CreateAppResult{App: &app}, nil
 }
 
-// deleteApp removes an application with its keys and subscriptions.
+// deleteApp removes an application with its keys, subscriptions and client credentials.
 func deleteApp(next *state.State, c *DeleteApp, _ *state.Request) (any, error) {
 	if _, ok := next.Apps[c.ID]; !ok {
 		return nil, notFound("application %q", c.ID)
 	}
+	next.ClientIndex = deleteWhere(next.ClientIndex, func(app string) bool { return app == c.ID })
 	next.Apps = maps.Clone(next.Apps)
 	delete(next.Apps, c.ID)
 	next.Keys = deleteWhere(next.Keys, func(k *state.APIKey) bool { return k.AppID == c.ID })
@@ -91,13 +93,9 @@ func keySubscription(next *state.State, key *state.APIKey, want *state.Subscript
 	if sub.ID == "" || sub.AppID != key.AppID || sub.API != key.API || sub.Major != key.Major {
 		return nil, invalid("subscription must have an id and match the key's application, api and major version")
 	}
-	if _, ok := next.Subscriptions[sub.ID]; ok {
-		return nil, conflict("subscription id %q exists", sub.ID)
+	if err := addSubscription(next, &sub); err != nil {
+		return nil, err
 	}
-	next.Subscriptions = maps.Clone(next.Subscriptions)
-	next.Subscriptions[sub.ID] = &sub
-	next.SubIndex = maps.Clone(next.SubIndex)
-	next.SubIndex[state.SubKey(sub.AppID, sub.API, sub.Major)] = sub.ID
 	return &sub, nil
 }
 
@@ -116,6 +114,12 @@ func createAdminToken(next *state.State, c *CreateAdminToken, rec *state.Request
 	tok := c.Token
 	if tok.ID == "" {
 		return nil, invalid("admin token id is required")
+	}
+	if tok.Role != "" && !state.ValidRole(tok.Role) {
+		return nil, invalid("role: %q is not one of %s", tok.Role, strings.Join(state.Roles, ", "))
+	}
+	if _, ok := next.Users[tok.User]; tok.User != "" && !ok {
+		return nil, notFound("user %q", tok.User)
 	}
 	if _, ok := next.AdminTokens[tok.ID]; ok {
 		return nil, conflict("admin token id %q exists", tok.ID)

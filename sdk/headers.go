@@ -33,8 +33,11 @@ func (h Headers) Get(name string) (value string, ok bool) {
 // Values returns all values of header name, nil when it is absent.
 func (h Headers) Values(name string) []string {
 	count, b := h.read(name)
-	if count == 0 {
+	switch {
+	case count == 0:
 		return nil
+	case count == 1 && len(b) > 0 && b[len(b)-1] == 0: // the usual case: no need to look for separators
+		return []string{string(b[:len(b)-1])}
 	}
 	return appendValues(make([]string, 0, count), b)
 }

@@ -57,11 +57,13 @@ func SetProperty(key, value string) {
 	setProperty(key, value)
 }
 
-// Authenticate asks the host to verify a presented credential (kind abi.CredentialAPIKey: the whole API key) against
-// the API being called. The host hashes the secret and compares it with the stored hash in constant time, checks
-// expiry, the API and major version the credential is bound to, and the application's subscription; it returns an
-// abi.Auth* verdict and, on abi.AuthOK, has set the auth.* properties. The policy decides what to answer for each
-// verdict.
+// Authenticate asks the host to verify a presented credential against the API being called and returns an
+// abi.Auth* verdict; on abi.AuthOK the host has set the auth.* properties. For kind abi.CredentialAPIKey the
+// credential is the whole API key: the host hashes it and compares it with the stored hash in constant time, checks
+// expiry, the API and major version the key is bound to, and the application's subscription. For kind
+// abi.CredentialBearer it is an OAuth2 access token (what follows "Bearer "): the host verifies its signature,
+// claims and revocation, then the application's subscription, and sets the token properties too (abi.PropAuthScope,
+// abi.PropAuthSubject, ...). The policy decides what to answer for each verdict.
 func Authenticate(kind uint32, credential string) int32 {
 	return authenticate(kind, credential)
 }
@@ -82,4 +84,11 @@ func LookupAPIKey(id string, hash [32]byte) (cred Credential, ok bool) {
 		panic("sdk: credential record changed size between reads")
 	}
 	return decodeCredential(buf), true
+}
+
+// SkipResponse tells the host, from the request handler, that the response handler need not run for the current
+// request: the instance is released before the upstream call. A policy without a response handler never needs it
+// (the SDK skips for it); one with a response handler calls it for the requests it has nothing to do for.
+func SkipResponse() {
+	skipResponse()
 }

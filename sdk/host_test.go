@@ -72,6 +72,7 @@ func TestSDKInHost(t *testing.T) {
 	t.Run("edit", func(t *testing.T) { testEdit(t, pool, logs) })
 	t.Run("error", func(t *testing.T) { testError(t, pool) })
 	t.Run("pass", func(t *testing.T) { testPass(t, pool) })
+	t.Run("skip", func(t *testing.T) { testSkip(t, pool) })
 }
 
 func testEcho(t *testing.T, pool *plugins.Pool, logs *syncBuffer) {
@@ -186,6 +187,16 @@ func testPass(t *testing.T, pool *plugins.Pool) {
 	got := []string{resp.Header.Get("X-Ctx"), resp.Header.Get("X-Is-Error"), resp.Header.Get("X-Upstream-Status")}
 	if want := []string{"0", "true", "503"}; !slices.Equal(got, want) {
 		t.Errorf("response headers: got %q, want %q", got, want)
+	}
+}
+
+// testSkip checks that SkipResponse releases the instance of a guest that has a response handler.
+func testSkip(t *testing.T, pool *plugins.Pool) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("X-Mode", "skip")
+	next, pending, err := pool.Request(context.Background(), plugins.NewExchange(r, nil))
+	if err != nil || !next || pending != nil {
+		t.Fatalf("got next %v, pending %v, err %v, want next true, no pending response phase", next, pending != nil, err)
 	}
 }
 

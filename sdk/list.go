@@ -1,6 +1,9 @@
 package sdk
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // splitCountLen splits the count_len result of a multi-value read function into the number of values and the total
 // size in bytes of the NUL-terminated values.
@@ -22,22 +25,22 @@ func firstValue(b []byte) []byte {
 }
 
 // appendValues appends the values of a NUL-terminated list to dst. It allocates one string for all values; each
-// value is a substring of it.
+// value is a substring of it. The NULs are found with strings.IndexByte, whose wasm version scans a word at a time:
+// a loop over each byte costs a deadline check per byte in the guest, microseconds for a long header value.
 func appendValues(dst []string, b []byte) []string {
 	if len(b) == 0 {
 		return dst
 	}
 	s := string(b)
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && s[i] != 0 {
-			i++
+	for {
+		i := strings.IndexByte(s, 0)
+		if i < 0 {
+			return append(dst, s)
 		}
 		dst = append(dst, s[:i])
-		if i == len(s) {
-			break
+		if i == len(s)-1 {
+			return dst
 		}
 		s = s[i+1:]
 	}
-	return dst
 }

@@ -15,13 +15,19 @@ import (
 func apiCommand(g *globalFlags) *cli.Command {
 	return &cli.Command{
 		Name:  "api",
-		Usage: "read and remove deployed API versions",
+		Usage: "manage deployed API versions: read, remove, lifecycle, consumers and documents",
 		Subcommands: []*cli.Command{
 			{Name: "list", Usage: "list API versions", Action: action(g, nil, apiList)},
 			{Name: "get", Usage: "show one API version (-o yaml prints it as an API file)", ArgsUsage: "NAME VERSION",
 				Action: action(g, []string{"NAME", "VERSION"}, apiGet)},
 			{Name: "delete", Usage: "remove one API version", ArgsUsage: "NAME VERSION",
 				Action: action(g, []string{"NAME", "VERSION"}, apiDelete)},
+			{Name: "lifecycle", Usage: "move an API version to a lifecycle state: Created, Pre-released, Published, " +
+				"Blocked, Deprecated or Retired", ArgsUsage: "NAME VERSION STATE",
+				Action: action(g, []string{"NAME", "VERSION", "STATE"}, apiLifecycle)},
+			{Name: "consumers", Usage: "list the applications subscribed to an API", ArgsUsage: "NAME",
+				Action: action(g, []string{"NAME"}, apiConsumers)},
+			docCommand(g),
 		},
 	}
 }
@@ -101,4 +107,32 @@ func apiDelete(c *cli.Context, op *operator) error {
 		return err
 	}
 	return op.out.print(res, func(w io.Writer) { fmt.Fprintf(w, "deleted API %s %s\n", res.Name, res.Version) })
+}
+
+func apiLifecycle(c *cli.Context, op *operator) error {
+	args := c.Args()
+	res, err := op.client.SetLifecycle(c.Context, args.Get(0), args.Get(1), args.Get(2))
+	if err != nil {
+		return err
+	}
+	return op.out.print(res, func(w io.Writer) {
+		if res.Previous == res.Lifecycle {
+			fmt.Fprintf(w, "API %s %s is %s already\n", res.Name, res.Version, res.Lifecycle)
+			return
+		}
+		fmt.Fprintf(w, "API %s %s moved from %s to %s\n", res.Name, res.Version, res.Previous, res.Lifecycle)
+	})
+}
+
+func apiConsumers(c *cli.Context, op *operator) error {
+	consumers, err := op.client.ListConsumers(c.Context, c.Args().First())
+	if err != nil {
+		return err
+	}
+	return op.out.print(consumers, func(w io.Writer) {
+		row(w, "SUBSCRIPTION", "APP", "OWNER", "MAJOR", "PLAN", "STATUS")
+		for _, s := range consumers {
+			row(w, s.Subscription, s.App, owner(s.Owner), s.Major, s.Plan, s.Status)
+		}
+	})
 }

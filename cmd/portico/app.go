@@ -15,14 +15,15 @@ type globalFlags struct {
 	Stale  bool
 }
 
-// newApp builds the command tree writing to stdout and stderr.
-func newApp(stdout, stderr io.Writer) *cli.App {
+// newApp builds the command tree reading stdin (passwords) and writing to stdout and stderr.
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	g := &globalFlags{}
 	app := &cli.App{
 		Name:           "portico",
 		HelpName:       "portico",
 		Usage:          "API gateway cluster: run a node, or operate a cluster through its admin API",
 		UsageText:      "portico [global options] command [command options] [arguments...]",
+		Reader:         stdin,
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		HideVersion:    true,
@@ -40,10 +41,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 func (g *globalFlags) flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "server", Value: "http://127.0.0.1:9080", EnvVars: []string{"PORTICO_SERVER"},
-			Usage: "admin API `URL` of any node", Destination: &g.Server},
-		&cli.StringFlag{Name: "token", EnvVars: []string{"PORTICO_TOKEN"}, Usage: "admin `TOKEN`",
-			Destination: &g.Token},
+		&cli.StringFlag{Name: "server", EnvVars: []string{"PORTICO_SERVER"}, Destination: &g.Server,
+			Usage: "admin API `URL` of any node (default: the current context's, else " + defaultServer + ")"},
+		&cli.StringFlag{Name: "token", EnvVars: []string{"PORTICO_TOKEN"}, Destination: &g.Token,
+			Usage: "admin `TOKEN` (default: the current context's, when the server is the context's)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table",
 			Usage: "output `FORMAT`: table, json or yaml", Destination: &g.Output},
 		&cli.BoolFlag{Name: "stale", Destination: &g.Stale,
@@ -57,7 +58,14 @@ func commands(g *globalFlags) []*cli.Command {
 		deployCommand(g),
 		apiCommand(g),
 		appCommand(g),
+		subCommand(g),
 		keyCommand(g),
+		planCommand(g),
+		userCommand(g),
+		loginCommand(g),
+		whoamiCommand(g),
+		contextCommand(g),
+		signingKeysCommand(g),
 		pluginCommand(g),
 		clusterCommand(g),
 		snapshotCommand(g),

@@ -8,7 +8,7 @@ import (
 )
 
 func TestPermute(t *testing.T) {
-	app := newApp(io.Discard, io.Discard)
+	app := newApp(strings.NewReader(""), io.Discard, io.Discard)
 	cases := []struct {
 		name, in, want string
 	}{

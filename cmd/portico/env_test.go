@@ -3,21 +3,40 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"portico/node/admin"
+	"portico/node/token"
 	"portico/raftstore"
 	"portico/raftstore/state"
 )
 
 // testToken is the admin token of the test cluster.
 const testToken = "cli-test-admin-token"
+
+// TestMain keeps the tests away from the user's config file: a test sees no saved context unless it saves one.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "portico-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_ = os.Setenv(configEnv, filepath.Join(dir, "config.yaml"))
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // cluster is the real admin API over a real single-node raft store, served on loopback.
 type cluster struct {
@@ -46,7 +65,8 @@ func newCluster(t *testing.T) *cluster {
 	if _, err := store.Apply(ctx, "test-token", raftstore.CreateAdminToken{Token: tok}); err != nil {
 		t.Fatalf("storing the admin token: %v", err)
 	}
-	adm, err := admin.New(admin.Config{Store: store, NodeID: "n1", Policies: func(n string) bool { return n == "cors" }})
+	adm, err := admin.New(admin.Config{Store: store, NodeID: "n1", Policies: func(n string) bool { return n == "cors" },
+		NewSigningKey: newSigningKey(t)})
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
@@ -54,6 +74,20 @@ func newCluster(t *testing.T) *cluster {
 	srv := httptest.NewServer(seen.wrap(adm))
 	t.Cleanup(srv.Close)
 	return &cluster{t: t, url: srv.URL, store: store, seen: seen}
+}
+
+// newSigningKey makes token signing keys sealed with a cluster key of the test.
+func newSigningKey(t *testing.T) func(time.Time) (state.SigningKey, error) {
+	t.Helper()
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		t.Fatal(err)
+	}
+	key, err := token.NewClusterKey(secret)
+	if err != nil {
+		t.Fatalf("cluster key: %v", err)
+	}
+	return func(now time.Time) (state.SigningKey, error) { return token.NewSigningKey(key, now) }
 }
 
 // result is what one run of the CLI produced.
@@ -68,10 +102,26 @@ func (c *cluster) run(args ...string) result {
 	return runCLI(append([]string{"--server", c.url, "--token", testToken}, args...)...)
 }
 
-// runCLI runs the CLI in-process with exactly args.
+// runInputAs runs the CLI in-process against the cluster as the test admin, reading stdin; it requires success.
+func (c *cluster) runInputAs(stdin string, args ...string) string {
+	c.t.Helper()
+	return runInput(stdin, append([]string{"--server", c.url, "--token", testToken}, args...)...).ok(c.t)
+}
+
+// runCLI runs the CLI in-process with exactly args and an empty stdin.
 func runCLI(args ...string) result {
+	return runInput("", args...)
+}
+
+// runInput runs the CLI in-process with exactly args, reading stdin.
+func runInput(stdin string, args ...string) result {
+	return runReader(strings.NewReader(stdin), args...)
+}
+
+// runReader runs the CLI in-process with exactly args and stdin.
+func runReader(stdin io.Reader, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	code := run(append([]string{"portico"}, args...), &stdout, &stderr)
+	code := run(append([]string{"portico"}, args...), stdin, &stdout, &stderr)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 

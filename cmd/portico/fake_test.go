@@ -66,5 +66,10 @@ func (f *fakeAdmin) requests() []gotRequest {
 
 // run runs the CLI in-process against the fake, with --server and --token set.
 func (f *fakeAdmin) run(args ...string) result {
-	return runCLI(append([]string{"--server", f.url, "--token", testToken}, args...)...)
+	return f.runInput("", args...)
+}
+
+// runInput runs the CLI in-process against the fake, with --server and --token set, reading stdin.
+func (f *fakeAdmin) runInput(stdin string, args ...string) result {
+	return runInput(stdin, append([]string{"--server", f.url, "--token", testToken}, args...)...)
 }

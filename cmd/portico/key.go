@@ -23,7 +23,7 @@ func keyCommand(g *globalFlags) *cli.Command {
 	f := &keyFlags{}
 	return &cli.Command{
 		Name:  "key",
-		Usage: "manage API keys",
+		Usage: "manage API keys (token signing keys: see 'portico keys')",
 		Subcommands: []*cli.Command{
 			{Name: "create", Usage: "create an API key (shown once), subscribing the application if needed",
 				Flags: []cli.Flag{
@@ -43,6 +43,8 @@ func keyCommand(g *globalFlags) *cli.Command {
 					&cli.StringFlag{Name: "app", Usage: "only this application's (`NAME` or ID)", Destination: &f.App},
 				},
 				Action: action(g, nil, func(c *cli.Context, op *operator) error { return keyList(c, op, f.App) })},
+			{Name: "regenerate", Usage: "issue a new API key (shown once) in place of one; the old key stays valid " +
+				"for the cluster's grace period", ArgsUsage: "ID", Action: action(g, []string{"ID"}, keyRegenerate)},
 			{Name: "delete", Usage: "revoke an API key at once", ArgsUsage: "ID",
 				Action: action(g, []string{"ID"}, keyDelete)},
 		},
@@ -77,10 +79,25 @@ func keyList(c *cli.Context, op *operator, app string) error {
 		return err
 	}
 	return op.out.print(keys, func(w io.Writer) {
-		row(w, "ID", "NAME", "APP", "API", "MAJOR", "ENV", "CREATED")
+		row(w, "ID", "NAME", "APP", "API", "MAJOR", "ENV", "CREATED", "EXPIRES")
 		for _, k := range keys {
-			row(w, k.ID, dash(k.Name), k.App, k.API, k.Major, k.Env, millis(k.CreatedAt))
+			row(w, k.ID, dash(k.Name), k.App, k.API, k.Major, k.Env, millis(k.CreatedAt), millis(k.ExpiresAt))
 		}
+	})
+}
+
+func keyRegenerate(c *cli.Context, op *operator) error {
+	k, err := op.client.RegenerateKey(c.Context, c.Args().First())
+	if err != nil {
+		return err
+	}
+	return op.out.print(k, func(w io.Writer) {
+		row(w, "ID", "PREVIOUS", "PREVIOUS VALID UNTIL")
+		row(w, k.ID, k.Previous, millis(k.GraceUntil))
+		row(w)
+		row(w, "KEY", k.Value)
+		row(w)
+		row(w, "Store this key now: it is not shown again.")
 	})
 }
 

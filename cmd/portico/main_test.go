@@ -322,7 +322,8 @@ func TestWritesCarryIdempotencyKeys(t *testing.T) {
 
 func TestOneLine(t *testing.T) {
 	var buf bytes.Buffer
-	code := run([]string{"portico", "--server", "http://127.0.0.1:1", "node", "run", "--id", "x"}, io.Discard, &buf)
+	code := run([]string{"portico", "--server", "http://127.0.0.1:1", "node", "run", "--id", "x"}, nil, io.Discard,
+		&buf)
 	if code != exitUsage || strings.Count(buf.String(), "\n") != 1 {
 		t.Errorf("got exit %d, stderr %q, want 2 and one line", code, buf.String())
 	}

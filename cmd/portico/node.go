@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 
 	"portico/node"
 )
@@ -19,7 +20,19 @@ func nodeConfig(f nodeFlags, token string, peers map[string]string) node.Config 
 		TLSDir: f.TLSDir, TLSCA: f.TLSCA, TLSCert: f.TLSCert, TLSKey: f.TLSKey, Insecure: f.Insecure,
 		RaftPeers: peers, SnapshotThreshold: f.SnapshotThreshold, TrailingLogs: f.TrailingLogs,
 		SnapshotInterval: f.SnapshotInterval,
+		KeyGrace:         f.KeyGrace, InternalAddr: f.InternalAddr, Issuer: f.Issuer, ClusterKeyFile: clusterKeyFile(f),
 	}
+}
+
+// clusterKeyName is the cluster key's file in a --tls-dir, beside the files of 'portico tls init'.
+const clusterKeyName = "cluster.key"
+
+// clusterKeyFile is --cluster-key, else cluster.key in --tls-dir when that is given.
+func clusterKeyFile(f nodeFlags) string {
+	if f.ClusterKey == "" && f.TLSDir != "" {
+		return filepath.Join(f.TLSDir, clusterKeyName)
+	}
+	return f.ClusterKey
 }
 
 // runDev runs `portico dev`.

@@ -28,6 +28,10 @@ type nodeFlags struct {
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
 	SnapshotInterval  time.Duration
+	KeyGrace          time.Duration
+	InternalAddr      string
+	Issuer            string
+	ClusterKey        string
 }
 
 // devFlags configures `portico dev`.
@@ -94,6 +98,14 @@ func (f *nodeFlags) flags() []cli.Flag {
 			Destination: &f.TrailingLogs},
 		&cli.DurationFlag{Name: "snapshot-interval", Usage: "how often the snapshot threshold is checked (0 = default 2m)",
 			Destination: &f.SnapshotInterval},
+		&cli.DurationFlag{Name: "key-grace", Value: time.Hour, Destination: &f.KeyGrace,
+			Usage: "how long a regenerated API key's predecessor stays valid"},
+		&cli.StringFlag{Name: "internal-addr", Destination: &f.InternalAddr,
+			Usage: "internal gateway listener `ADDR`, which also serves APIs whose access mode is internal"},
+		&cli.StringFlag{Name: "issuer", Destination: &f.Issuer,
+			Usage: "`URL` in the iss claim of the access tokens the cluster issues (default portico)"},
+		&cli.StringFlag{Name: "cluster-key", Destination: &f.ClusterKey, Usage: "`FILE` with the 32-byte secret " +
+			"every node shares, which seals the token signing keys (default: cluster.key in --tls-dir)"},
 	}
 }
 
@@ -113,6 +125,9 @@ func (f *nodeFlags) check(c *cli.Context, token string) (map[string]string, erro
 	}
 	if err := f.checkTLS(); err != nil {
 		return nil, err
+	}
+	if f.KeyGrace < 0 {
+		return nil, usagef("node run: --key-grace cannot be negative")
 	}
 	return parsePeers(f.RaftPeers.Value())
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -20,9 +21,11 @@ func TestNodeRunConfig(t *testing.T) {
 	}{
 		{"insecure bootstrap", []string{"--insecure", "--bootstrap"}, "", node.Config{Insecure: true, Bootstrap: true}},
 		{"join with the global token", []string{"--tls-dir", "/tls", "--join", "http://127.0.0.1:9080",
-			"--token", "t0k"}, "", node.Config{TLSDir: "/tls", Join: "http://127.0.0.1:9080", Token: "t0k"}},
+			"--token", "t0k"}, "", node.Config{TLSDir: "/tls", Join: "http://127.0.0.1:9080", Token: "t0k",
+			ClusterKeyFile: filepath.Join("/tls", "cluster.key")}},
 		{"join with PORTICO_TOKEN", []string{"--tls-dir", "/tls", "--join", "http://h:1"}, "envtok",
-			node.Config{TLSDir: "/tls", Join: "http://h:1", Token: "envtok"}},
+			node.Config{TLSDir: "/tls", Join: "http://h:1", Token: "envtok",
+				ClusterKeyFile: filepath.Join("/tls", "cluster.key")}},
 		{"join with a token file", []string{"--insecure", "--join", "http://h:1", "--token-file", "/tok"}, "",
 			node.Config{Insecure: true, Join: "http://h:1", TokenFile: "/tok"}},
 		{"three TLS files", []string{"--tls-ca", "ca.crt", "--tls-cert", "n2.crt", "--tls-key", "n2.key"}, "",
@@ -31,6 +34,14 @@ func TestNodeRunConfig(t *testing.T) {
 			"n3=[::1]:19092", "--snapshot-threshold", "64", "--trailing-logs", "16", "--snapshot-interval", "250ms"}, "",
 			node.Config{Insecure: true, RaftPeers: map[string]string{"n1": "127.0.0.1:19090", "n3": "[::1]:19092"},
 				SnapshotThreshold: 64, TrailingLogs: 16, SnapshotInterval: 250 * time.Millisecond}},
+		{"credentials settings", []string{"--insecure", "--key-grace", "2s", "--internal-addr", "127.0.0.1:8181",
+			"--issuer", "https://gw.example", "--cluster-key", "/keys/cluster.key"}, "",
+			node.Config{Insecure: true, KeyGrace: 2 * time.Second, InternalAddr: "127.0.0.1:8181",
+				Issuer: "https://gw.example", ClusterKeyFile: "/keys/cluster.key"}},
+		{"cluster key beside the TLS files", []string{"--tls-dir", "/tls"}, "",
+			node.Config{TLSDir: "/tls", ClusterKeyFile: filepath.Join("/tls", "cluster.key")}},
+		{"cluster key given with a TLS dir", []string{"--tls-dir", "/tls", "--cluster-key", "/k"}, "",
+			node.Config{TLSDir: "/tls", ClusterKeyFile: "/k"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,6 +51,9 @@ func TestNodeRunConfig(t *testing.T) {
 			t.Cleanup(func() { runNode = node.Run })
 			runCLI(append(base, tc.args...)...).ok(t)
 			want := tc.want
+			if want.KeyGrace == 0 {
+				want.KeyGrace = time.Hour // the default
+			}
 			want.ID, want.DataDir, want.RaftAddr = "n2", "/d", "127.0.0.1:9091"
 			want.GatewayAddr, want.AdminAddr, want.LogLevel = "127.0.0.1:8080", "127.0.0.1:9080", "info"
 			if !reflect.DeepEqual(got, want) {
@@ -83,6 +97,8 @@ func TestUsageErrors(t *testing.T) {
 		{"raft peer twice", append(nodeRun, "--insecure", "--raft-peer", "n2=h:1", "--raft-peer", "n2=h:2"),
 			`--raft-peer: peer "n2" given twice`},
 		{"bad snapshot threshold", append(nodeRun, "--insecure", "--snapshot-threshold", "-1"), "snapshot-threshold"},
+		{"negative key grace", append(nodeRun, "--insecure", "--key-grace", "-1s"), "--key-grace cannot be negative"},
+		{"bad key grace", append(nodeRun, "--insecure", "--key-grace", "soon"), "key-grace"},
 	}
 	t.Setenv("PORTICO_TOKEN", "")
 	runNode = func(context.Context, node.Config) error { return errors.New("node started") }

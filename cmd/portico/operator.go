@@ -21,12 +21,25 @@ func newOperator(c *cli.Context, g *globalFlags) (*operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := client.New(client.Config{Server: g.Server, Token: g.Token, UserAgent: "portico-cli/" + version,
-		Stale: g.Stale})
+	server, token, err := g.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := newClient(server, token, g.Stale)
+	if err != nil {
+		return nil, err
+	}
+	return &operator{client: cl, out: p}, nil
+}
+
+// newClient builds an admin API client; a bad server URL is a usage error.
+func newClient(server, token string, stale bool) (*client.Client, error) {
+	cl, err := client.New(client.Config{Server: server, Token: token, UserAgent: "portico-cli/" + version,
+		Stale: stale})
 	if err != nil {
 		return nil, usagef("--server: %v", err)
 	}
-	return &operator{client: cl, out: p}, nil
+	return cl, nil
 }
 
 // action wraps an operator command's body: it checks the positional arguments and builds the operator first.

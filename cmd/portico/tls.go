@@ -76,10 +76,10 @@ func tlsInit(c *cli.Context, g *globalFlags, f *tlsFlags) error {
 	})
 }
 
-// tlsCandidates are the files tls init may write: the CA's, then each node's.
+// tlsCandidates are the files tls init may write: the CA's and the cluster key, then each node's.
 func tlsCandidates(dir string, nodes []string) []string {
 	ca, _, _ := certs.Files(dir, "")
-	paths := []string{ca, filepath.Join(dir, "ca.key")}
+	paths := []string{ca, filepath.Join(dir, "ca.key"), filepath.Join(dir, clusterKeyName)}
 	for _, id := range nodes {
 		_, cert, key := certs.Files(dir, id)
 		paths = append(paths, cert, key)

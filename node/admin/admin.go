@@ -1,6 +1,8 @@
 // Package admin is the node's control API: the operator CLI's HTTP calls enter here, are authenticated with an admin
-// token, validated completely, and turned into raftstore commands proposed through the Store. Reads are served from
-// the Store's latest published state. Every error leaves as the JSON wire error of package httperr.
+// token, authorised by the role of the token's user (admin, publisher, subscriber) and by ownership of the objects
+// they touch, validated completely, and turned into raftstore commands proposed through the Store. Reads are served
+// from the Store's latest published state and show each caller only what it may see. Every error leaves as the JSON
+// wire error of package httperr.
 package admin
 
 import (
@@ -59,7 +61,15 @@ type Config struct {
 	Served func() uint64
 	Logger *slog.Logger     // nil = discard
 	Now    func() time.Time // nil = time.Now
+	// KeyGrace is how long a regenerated API key's predecessor stays valid; 0 = DefaultKeyGrace.
+	KeyGrace time.Duration
+	// NewSigningKey makes a token signing key sealed with the cluster key; nil = this node has no cluster key, and
+	// signing key rotation is refused with 503.
+	NewSigningKey func(now time.Time) (state.SigningKey, error)
 }
+
+// DefaultKeyGrace is how long a regenerated API key's predecessor stays valid unless Config.KeyGrace says otherwise.
+const DefaultKeyGrace = time.Hour
 
 // Admin is the admin API's HTTP handler.
 type Admin struct {
@@ -72,6 +82,9 @@ type Admin struct {
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
+
+	keyGrace      time.Duration
+	newSigningKey func(time.Time) (state.SigningKey, error)
 }
 
 // New builds the admin API handler.
@@ -81,7 +94,11 @@ func New(cfg Config) (*Admin, error) {
 	}
 	a := &Admin{
 		store: cfg.Store, policies: cfg.Policies, nodeID: cfg.NodeID, peers: cfg.Peers, served: cfg.Served,
-		compile: cfg.Compile, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux(),
+		compile: cfg.Compile, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux(), keyGrace: cfg.KeyGrace,
+		newSigningKey: cfg.NewSigningKey,
+	}
+	if a.keyGrace <= 0 {
+		a.keyGrace = DefaultKeyGrace
 	}
 	if a.served == nil {
 		a.served = cfg.Store.AppliedIndex
@@ -99,28 +116,45 @@ func New(cfg Config) (*Admin, error) {
 	return a, nil
 }
 
-// routes registers every endpoint. Routes under /v1 require an admin token.
+// routes registers every endpoint. Routes under /v1 require an admin token, except login; the role each needs is
+// given where it is registered.
 func (a *Admin) routes() {
 	a.handle("GET /healthz", a.healthz)
 	a.handle("GET /readyz", a.readyz)
 	a.handle("GET /v1/status", a.auth(a.status))
-	a.handle("POST /v1/apis", a.auth(a.deployAPI))
-	a.handle("POST /v1/apis/openapi", a.auth(a.deployOpenAPI))
+	a.apiRoutes()
+	a.docRoutes()
+	a.appRoutes()
+	a.subRoutes()
+	a.keyRoutes()
+	a.userRoutes()
+	a.signingRoutes()
+	a.handle("GET /v1/cluster", a.only("read the cluster status", adminOnly, a.clusterStatus))
+	a.handle("POST /v1/cluster/join", a.only("change the cluster", adminOnly, a.join))
+	a.handle("DELETE /v1/cluster/nodes/{id}", a.only("change the cluster", adminOnly, a.removeNode))
+	a.handle("GET /v1/snapshot", a.only("save snapshots", adminOnly, a.saveSnapshot))
+	a.handle("POST /v1/snapshot", a.only("restore snapshots", adminOnly, a.restoreSnapshot))
+	a.pluginRoutes()
+}
+
+// apiRoutes registers the endpoints of APIs: publishers change the APIs they own, every role reads those it sees.
+func (a *Admin) apiRoutes() {
+	a.handle("POST /v1/apis", a.only("deploy APIs", publishers, a.deployAPI))
+	a.handle("POST /v1/apis/openapi", a.only("deploy APIs", publishers, a.deployOpenAPI))
 	a.handle("GET /v1/apis", a.auth(a.listAPIs))
 	a.handle("GET /v1/apis/{name}/{version}", a.auth(a.getAPI))
-	a.handle("DELETE /v1/apis/{name}/{version}", a.auth(a.deleteAPI))
-	a.handle("POST /v1/apps", a.auth(a.createApp))
-	a.handle("GET /v1/apps", a.auth(a.listApps))
-	a.handle("DELETE /v1/apps/{app}", a.auth(a.deleteApp))
+	a.handle("DELETE /v1/apis/{name}/{version}", a.only("delete APIs", publishers, a.deleteAPI))
+	a.handle("POST /v1/apis/{name}/{version}/lifecycle", a.only("change the lifecycle of APIs", publishers,
+		a.setLifecycle))
+	a.handle("GET /v1/apis/{name}/consumers", a.only("list the consumers of APIs", publishers, a.listConsumers))
+}
+
+// keyRoutes registers the endpoints of API keys; every role may call them, on the applications it may reach.
+func (a *Admin) keyRoutes() {
 	a.handle("POST /v1/keys", a.auth(a.createKey))
 	a.handle("GET /v1/keys", a.auth(a.listKeys))
 	a.handle("DELETE /v1/keys/{id}", a.auth(a.deleteKey))
-	a.handle("GET /v1/cluster", a.auth(a.clusterStatus))
-	a.handle("POST /v1/cluster/join", a.auth(a.join))
-	a.handle("DELETE /v1/cluster/nodes/{id}", a.auth(a.removeNode))
-	a.handle("GET /v1/snapshot", a.auth(a.saveSnapshot))
-	a.handle("POST /v1/snapshot", a.auth(a.restoreSnapshot))
-	a.pluginRoutes()
+	a.handle("POST /v1/keys/{id}/regenerate", a.auth(a.regenerateKey))
 }
 
 // ServeHTTP gives every request an ID, routes it, renders its error if any and logs it at debug level.

@@ -16,12 +16,16 @@ import (
 
 // apiSummary is an API version in listings.
 type apiSummary struct {
-	Name      string   `json:"name"`
-	Version   string   `json:"version"`
-	Context   string   `json:"context"`
-	Lifecycle string   `json:"lifecycle"`
-	Revision  int      `json:"revision"`
-	URLs      []string `json:"urls"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Context   string `json:"context"`
+	Lifecycle string `json:"lifecycle"`
+	Revision  int    `json:"revision"`
+	// Consumer-facing settings, for catalogs.
+	Visibility string   `json:"visibility,omitempty"`
+	AccessMode string   `json:"accessMode,omitempty"`
+	Owner      string   `json:"owner,omitempty"`
+	URLs       []string `json:"urls"`
 }
 
 // deployResponse answers a deploy.
@@ -105,8 +109,12 @@ func openAPIOptions(q url.Values) (openapi.Options, error) {
 	}, nil
 }
 
-// putAPI checks the API's policy references, stamps the proposal time and proposes it.
+// putAPI checks the caller may change the API and its policy references, stamps the proposal time and the owner,
+// and proposes it.
 func (a *Admin) putAPI(w http.ResponseWriter, r *http.Request, api state.API) error {
+	if err := a.stampOwner(r, &api); err != nil {
+		return err
+	}
 	if err := a.checkPolicies(&api); err != nil {
 		return err
 	}
@@ -134,6 +142,21 @@ func (a *Admin) putAPI(w http.ResponseWriter, r *http.Request, api state.API) er
 		Changed: put.Changed, URLs: s.URLs(), Index: idx,
 		Propagation: a.propagate(r.Context(), mode, idx, accepted),
 	})
+}
+
+// stampOwner refuses a publisher deploying an API another user owns, and sets the owner: the one the API's versions
+// already have, else the publisher deploying it first ("" when an admin does).
+func (a *Admin) stampOwner(r *http.Request, api *state.API) error {
+	st, c := a.store.State(), callerFrom(r)
+	if err := c.mayChangeAPI(st, api.Name); err != nil {
+		return err
+	}
+	owner, exists := apiOwner(st, api.Name)
+	if !exists && !c.admin() {
+		owner = c.User
+	}
+	api.Owner = owner
+	return nil
 }
 
 // checkPolicies refuses a policy reference that names no known policy, naming the field.
@@ -165,14 +188,17 @@ func (a *Admin) checkPhases(field string, p state.Policies) error {
 	return nil
 }
 
-// listAPIs lists every API version, sorted by name then version.
+// listAPIs lists the API versions the caller may see, sorted by name then version.
 func (a *Admin) listAPIs(w http.ResponseWriter, r *http.Request) error {
-	apis := a.store.State().SortedAPIs()
+	apis, c := a.store.State().SortedAPIs(), callerFrom(r)
 	out := make([]apiSummary, 0, len(apis))
 	for _, s := range apis {
+		if !c.seesAPI(s) {
+			continue
+		}
 		out = append(out, apiSummary{
 			Name: s.Name, Version: s.Version, Context: s.Context, Lifecycle: s.Lifecycle, Revision: s.Revision,
-			URLs: s.URLs(),
+			Visibility: s.Visibility, AccessMode: s.AccessMode, Owner: s.Owner, URLs: s.URLs(),
 		})
 	}
 	return writeJSON(w, http.StatusOK, out)
@@ -191,18 +217,34 @@ func (a *Admin) getAPI(w http.ResponseWriter, r *http.Request) error {
 // same Idempotency-Key succeeds again.
 func (a *Admin) deleteAPI(w http.ResponseWriter, r *http.Request) error {
 	name, version := r.PathValue("name"), r.PathValue("version")
+	if err := callerFrom(r).mayChangeAPI(a.store.State(), name); err != nil {
+		return err
+	}
 	if _, err := a.apply(r, raftstore.DeleteAPI{Name: name, Version: version}); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"name": name, "version": version, "deleted": true})
 }
 
-// findAPI looks up the API version named by the path.
+// findAPI looks up the API version named by the path; one the caller may not see is not found.
 func (a *Admin) findAPI(r *http.Request) (*state.API, error) {
 	name, version := r.PathValue("name"), r.PathValue("version")
 	api, ok := a.store.State().APIs[state.APIID(name, version)]
-	if !ok {
+	if !ok || !callerFrom(r).seesAPI(api) {
 		return nil, httperr.New(http.StatusNotFound, fmt.Sprintf("API %s %s not found", name, version))
+	}
+	return api, nil
+}
+
+// findOwnAPI looks up the API version named by the path for a change: 404 if absent, 403 if the caller does not own
+// it.
+func (a *Admin) findOwnAPI(r *http.Request) (*state.API, error) {
+	api, err := a.findAPI(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := callerFrom(r).mayChangeAPI(a.store.State(), api.Name); err != nil {
+		return nil, err
 	}
 	return api, nil
 }

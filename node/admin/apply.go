@@ -26,12 +26,30 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return k, nil
 }
 
+// requestKey is the request ID of the request's writes: its idempotency key, scoped to the caller's user so that one
+// user can never replay the result of another's write.
+func requestKey(r *http.Request) (string, error) {
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return "", err
+	}
+	if c := callerFrom(r); c.User != "" {
+		key = "user:" + c.User + ":" + key
+	}
+	return key, nil
+}
+
 // apply proposes cmd with the request's idempotency key and maps the store's errors to wire errors.
 func (a *Admin) apply(r *http.Request, cmd raftstore.Command) (any, error) {
-	key, err := idempotencyKey(r)
+	key, err := requestKey(r)
 	if err != nil {
 		return nil, err
 	}
+	return a.applyAs(r, key, cmd)
+}
+
+// applyAs proposes cmd with the request ID key.
+func (a *Admin) applyAs(r *http.Request, key string, cmd raftstore.Command) (any, error) {
 	res, err := a.store.Apply(r.Context(), key, cmd)
 	if err != nil {
 		return nil, a.applyError(err)

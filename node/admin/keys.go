@@ -60,11 +60,11 @@ func (a *Admin) createKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := a.store.State()
-	app, err := findApp(st, req.App)
+	app, err := appFor(r, st, req.App, writeApp)
 	if err != nil {
 		return err
 	}
-	major, err := apiMajor(st, req.API, req.Major)
+	major, err := apiMajor(st, callerFrom(r), req.API, req.Major)
 	if err != nil {
 		return err
 	}
@@ -106,30 +106,21 @@ func (req *keyRequest) validate() error {
 	if req.Major != nil && *req.Major < 0 {
 		return httperr.New(http.StatusBadRequest, fmt.Sprintf("major: %d is negative", *req.Major))
 	}
-	switch req.Env {
-	case "":
-		req.Env = state.Production
-	case state.Production, state.Sandbox:
-	default:
-		return httperr.New(http.StatusBadRequest, fmt.Sprintf("env: %q is not production or sandbox", req.Env))
+	if err := checkEnv(&req.Env); err != nil {
+		return err
 	}
 	if req.Name != "" && !validToken(req.Name, 64) {
 		return httperr.New(http.StatusBadRequest, "name: must be 1 to 64 characters of [A-Za-z0-9._-]")
 	}
-	if req.Plan == "" {
-		req.Plan = defaultPlan
-	}
-	if !validToken(req.Plan, 64) {
-		return httperr.New(http.StatusBadRequest, "plan: must be 1 to 64 characters of [A-Za-z0-9._-]")
-	}
-	return nil
+	return checkPlanName(&req.Plan)
 }
 
-// apiMajor returns the requested major version of the API if it is deployed, or its highest deployed major.
-func apiMajor(st *state.State, name string, want *int) (int, error) {
+// apiMajor returns the requested major version of the API if a version of it the caller sees is deployed, or the
+// highest such major.
+func apiMajor(st *state.State, c caller, name string, want *int) (int, error) {
 	highest, found := -1, false
 	for _, api := range st.APIs {
-		if api.Name != name {
+		if api.Name != name || !c.seesAPI(api) {
 			continue
 		}
 		if want != nil && api.Major == *want {
@@ -147,20 +138,14 @@ func apiMajor(st *state.State, name string, want *int) (int, error) {
 	return highest, nil
 }
 
-// newKey builds a key and its command: the key is "pk_" + 16 hex ID + "_" + 32 random bytes in base64url, stored as
-// its SHA-256 only. The command carries a subscription for the state machine to create if the app has none.
+// newKey builds a key and its command. The command carries a subscription for the state machine to create if the app
+// has none.
 func (a *Admin) newKey(app *state.Application, req keyRequest, major int) (string, raftstore.CreateKey) {
-	id := make([]byte, 8)
-	raw := make([]byte, 32)
-	_, _ = rand.Read(id)
-	_, _ = rand.Read(raw)
-	key := abi.FormatAPIKey(hex.EncodeToString(id), base64.RawURLEncoding.EncodeToString(raw))
-	sum := sha256.Sum256([]byte(key))
+	id, key, hash := newAPIKey()
 	now := a.now().UnixMilli()
 	return key, raftstore.CreateKey{
 		Key: state.APIKey{
-			ID: hex.EncodeToString(id), Name: req.Name, AppID: app.ID, API: req.API, Major: major, Env: req.Env,
-			Hash: sum[:], CreatedAt: now,
+			ID: id, Name: req.Name, AppID: app.ID, API: req.API, Major: major, Env: req.Env, Hash: hash, CreatedAt: now,
 		},
 		Subscription: &state.Subscription{
 			ID: randomHex(8), AppID: app.ID, API: req.API, Major: major, Plan: req.Plan, Status: state.SubActive,
@@ -169,12 +154,25 @@ func (a *Admin) newKey(app *state.Application, req keyRequest, major int) (strin
 	}
 }
 
-// listKeys lists API keys, of one application if ?app= names it.
+// newAPIKey returns a new key's ID, the key and its SHA-256: the key is "pk_" + 16 hex ID + "_" + 32 random bytes in
+// base64url, stored as its SHA-256 only.
+func newAPIKey() (id, key string, hash []byte) {
+	rawID := make([]byte, 8)
+	raw := make([]byte, 32)
+	_, _ = rand.Read(rawID)
+	_, _ = rand.Read(raw)
+	id = hex.EncodeToString(rawID)
+	key = abi.FormatAPIKey(id, base64.RawURLEncoding.EncodeToString(raw))
+	sum := sha256.Sum256([]byte(key))
+	return id, key, sum[:]
+}
+
+// listKeys lists the API keys of the applications the caller may read, of one application if ?app= names it.
 func (a *Admin) listKeys(w http.ResponseWriter, r *http.Request) error {
-	st := a.store.State()
+	st, c := a.store.State(), callerFrom(r)
 	var only *state.Application
 	if ref := r.URL.Query().Get("app"); ref != "" {
-		app, err := findApp(st, ref)
+		app, err := appFor(r, st, ref, readApp)
 		if err != nil {
 			return err
 		}
@@ -182,9 +180,11 @@ func (a *Admin) listKeys(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]keyView, 0, len(st.Keys))
 	for _, k := range st.Keys {
-		if only == nil || k.AppID == only.ID {
-			out = append(out, viewKey(k, st.Apps[k.AppID]))
+		app := st.Apps[k.AppID]
+		if only != nil && k.AppID != only.ID || !c.admin() && (app == nil || !c.readsApp(app)) {
+			continue
 		}
+		out = append(out, viewKey(k, app))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].CreatedAt != out[j].CreatedAt {
@@ -207,14 +207,93 @@ func viewKey(k *state.APIKey, app *state.Application) keyView {
 	}
 }
 
-// deleteKey revokes an API key at once. Existence is checked by the state machine.
+// deleteKey revokes an API key at once. A key that is not stored is left to the state machine, so that a retried
+// delete with the same Idempotency-Key succeeds again.
 func (a *Admin) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if _, ok := abi.ParseAPIKey(abi.FormatAPIKey(id, "x")); !ok || len(id) != abi.KeyIDLen {
-		return httperr.New(http.StatusNotFound, fmt.Sprintf("API key %q not found", id))
+	if _, err := keyFor(r, a.store.State(), id, true); err != nil {
+		return err
 	}
 	if _, err := a.apply(r, raftstore.DeleteKey{ID: id}); err != nil {
+		if httperr.As(err).Status == http.StatusNotFound {
+			return keyNotFound(id)
+		}
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
+}
+
+// keyFor finds an API key whose application the caller may change: 404 for a malformed ID or a key of an
+// application the caller may not read, 403 for one only shared with it. An absent key gives nil when absentOK.
+func keyFor(r *http.Request, st *state.State, id string, absentOK bool) (*state.APIKey, error) {
+	notFound := keyNotFound(id)
+	if _, ok := abi.ParseAPIKey(abi.FormatAPIKey(id, "x")); !ok || len(id) != abi.KeyIDLen {
+		return nil, notFound
+	}
+	k, ok := st.Keys[id]
+	switch {
+	case !ok && absentOK:
+		return nil, nil
+	case !ok:
+		return nil, notFound
+	}
+	c := callerFrom(r)
+	if c.admin() {
+		return k, nil
+	}
+	app := st.Apps[k.AppID]
+	if app == nil || !c.readsApp(app) {
+		return nil, notFound
+	}
+	if !c.writesApp(app) {
+		return nil, httperr.New(http.StatusForbidden,
+			fmt.Sprintf("application %q is shared with %s read-only", app.Name, c))
+	}
+	return k, nil
+}
+
+func keyNotFound(id string) error {
+	return httperr.New(http.StatusNotFound, fmt.Sprintf("API key %q not found", id))
+}
+
+// regeneratedKey answers a regeneration: the new key, shown once, and until when the previous one stays valid.
+type regeneratedKey struct {
+	keyView
+	Key        string `json:"key"`
+	GraceUntil int64  `json:"graceUntil"`
+	Previous   string `json:"previous"`
+}
+
+// regenerateKey issues a new key for the same application, API, major version and environment; the old key stays
+// valid for the node's key grace period (or less, if it was already expiring sooner).
+func (a *Admin) regenerateKey(w http.ResponseWriter, r *http.Request) error {
+	old, err := keyFor(r, a.store.State(), r.PathValue("id"), false)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	if old.ExpiresAt != 0 && old.ExpiresAt <= now.UnixMilli() {
+		return httperr.New(http.StatusConflict, fmt.Sprintf("API key %q has expired: create a new key", old.ID))
+	}
+	id, key, hash := newAPIKey()
+	cmd := raftstore.RegenerateKey{ID: old.ID, GraceUntil: now.Add(a.keyGrace).UnixMilli(), New: state.APIKey{
+		ID: id, Name: old.Name, AppID: old.AppID, API: old.API, Major: old.Major, Env: old.Env, Hash: hash,
+		CreatedAt: now.UnixMilli(),
+	}}
+	res, err := a.apply(r, cmd)
+	if err != nil {
+		return err
+	}
+	regen, err := result[raftstore.RegenerateKeyResult](res)
+	if err != nil {
+		return err
+	}
+	if regen.Key == nil || regen.Old == nil || regen.Key.ID != id || !bytes.Equal(regen.Key.Hash, hash) {
+		return httperr.New(http.StatusConflict, "this Idempotency-Key already regenerated an API key, whose value "+
+			"cannot be shown again: regenerate with a new Idempotency-Key")
+	}
+	return writeJSON(w, http.StatusCreated, regeneratedKey{
+		keyView: viewKey(regen.Key, a.store.State().Apps[regen.Key.AppID]), Key: key,
+		GraceUntil: regen.Old.ExpiresAt, Previous: regen.Old.ID,
+	})
 }

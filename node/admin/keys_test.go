@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"portico/plugins/abi"
 )
@@ -218,4 +219,73 @@ func sameElements(a, b []any) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+func TestRegenerateKey(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		grace time.Duration
+		want  time.Duration
+	}{
+		{"default grace", 0, time.Hour},
+		{"configured grace", 10 * time.Minute, 10 * time.Minute},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			e := newEnvWith(t, func(cfg *Config) { cfg.Now, cfg.KeyGrace = clk.Now, c.grace })
+			e.deploy("greet.yaml", http.StatusOK)
+			e.postJSON("/v1/apps", `{"name":"mobile"}`, http.StatusCreated)
+			old := e.postJSON("/v1/keys", `{"app":"mobile","api":"greet","env":"sandbox","name":"ci"}`, http.StatusCreated)
+			oldID := old["id"].(string)
+			clk.Advance(time.Minute)
+
+			got := e.postJSON("/v1/keys/"+oldID+"/regenerate", ``, http.StatusCreated)
+			key, id := got["key"].(string), got["id"].(string)
+			checkKeyFormat(t, key, id)
+			graceUntil := clk.Now().Add(c.want).UnixMilli()
+			if id == oldID || got["previous"] != oldID || got["graceUntil"] != float64(graceUntil) ||
+				got["env"] != "sandbox" || got["name"] != "ci" || key == old["key"] {
+				t.Errorf("regenerate: got %v, want a new sandbox key ci, previous %s valid until %d", got, oldID,
+					graceUntil)
+			}
+			st := e.store.State()
+			sum := sha256.Sum256([]byte(key))
+			if k := st.Keys[id]; k == nil || !bytes.Equal(k.Hash, sum[:]) || k.AppID != st.Keys[oldID].AppID ||
+				k.ExpiresAt != 0 {
+				t.Errorf("new stored key: got %+v", k)
+			}
+			if k := st.Keys[oldID]; k == nil || k.ExpiresAt != graceUntil {
+				t.Errorf("old stored key: got %+v, want it expiring at %d", k, graceUntil)
+			}
+			for _, k := range decodeList(t, e.do(request{method: "GET", path: "/v1/keys"})) {
+				exp, has := k["expiresAt"]
+				if k["id"] == oldID && exp != float64(graceUntil) || k["id"] == id && has {
+					t.Errorf("listed key %v: want expiresAt only on the old key", k)
+				}
+			}
+
+			clk.Advance(c.want)
+			wantError(t, e.do(request{method: "POST", path: "/v1/keys/" + oldID + "/regenerate"}),
+				http.StatusConflict, "conflict", "has expired")
+			wantError(t, e.do(request{method: "POST", path: "/v1/keys/0123456789abcdef/regenerate"}),
+				http.StatusNotFound, "not_found", "0123456789abcdef")
+			wantError(t, e.do(request{method: "POST", path: "/v1/keys/zz/regenerate"}),
+				http.StatusNotFound, "not_found", "zz")
+		})
+	}
+}
+
+func TestCreateKeyRefusedForUnsubscribableAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.deploy("draft.yaml", http.StatusOK)
+	e.postJSON("/v1/apps", `{"name":"mobile"}`, http.StatusCreated)
+	wantError(t, e.do(request{method: "POST", path: "/v1/keys", ctype: "application/json",
+		body: `{"app":"mobile","api":"draft"}`}), http.StatusBadRequest, "invalid_request", "1.0 is Created")
+	if n := len(e.store.State().Keys) + len(e.store.State().Subscriptions); n != 0 {
+		t.Errorf("keys and subscriptions: got %d, want none", n)
+	}
 }

@@ -44,9 +44,9 @@ type pushResponse struct {
 
 // pluginRoutes registers the endpoints of pushed plugins.
 func (a *Admin) pluginRoutes() {
-	a.handle("PUT /v1/plugins/{name}/{version}", a.auth(a.pushPlugin))
-	a.handle("GET /v1/plugins", a.auth(a.listPlugins))
-	a.handle("DELETE /v1/plugins/{name}/{version}", a.auth(a.deletePlugin))
+	a.handle("PUT /v1/plugins/{name}/{version}", a.only("push plugins", publishers, a.pushPlugin))
+	a.handle("GET /v1/plugins", a.only("list plugins", publishers, a.listPlugins))
+	a.handle("DELETE /v1/plugins/{name}/{version}", a.only("delete plugins", adminOnly, a.deletePlugin))
 }
 
 // pushPlugin stores a plugin version: the module is checked by the plugin host, then proposed in chunks followed by
@@ -115,7 +115,7 @@ func (a *Admin) checkModule(ctx context.Context, wasm []byte) error {
 
 // applyPlugin applies the commands of a plugin push in order; command i has request ID "<idempotency key>-<i>".
 func (a *Admin) applyPlugin(r *http.Request, p state.Plugin, wasm []byte) (raftstore.PutPluginResult, error) {
-	key, err := idempotencyKey(r)
+	key, err := requestKey(r)
 	if err != nil {
 		return raftstore.PutPluginResult{}, err
 	}

@@ -144,6 +144,13 @@ func TestDecodeDefaults(t *testing.T) {
 		{"operation inherits", api.EffectiveSecurity(1), []string{state.SecurityAPIKey}},
 		{"timeout", api.TimeoutMS, int64(0)},
 		{"cors", api.CORS, (*state.CORS)(nil)},
+		{"visibility", api.Visibility, state.VisibilityPublic},
+		{"visible roles", api.VisibleRoles, []string(nil)},
+		{"access mode", api.AccessMode, state.AccessExternal},
+		{"business owner", api.Business, state.Contact{}},
+		{"technical owner", api.Technical, state.Contact{}},
+		{"scope roles", api.ScopeRoles, map[string][]string(nil)},
+		{"oauth2", api.OAuth2, (*state.OAuth2Settings)(nil)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,8 +3,9 @@
 // file → Decode → state.API → admin API → Raft → route table. Decoding is strict: unknown fields, duplicate keys,
 // several documents and every invalid value are refused with an error naming the field (`operations[1].path: ...`).
 //
-// Defaults for omitted fields: lifecycle is Published and security is [api-key]. An operation without security
-// inherits the API's. Empty lists are stored as absent.
+// Defaults for omitted fields: lifecycle is Published, security is [api-key], visibility is public and accessMode is
+// external. An operation without security inherits the API's. Empty lists are stored as absent. The declared
+// `scopes` list becomes the API's scope → roles map.
 package apifile
 
 import (

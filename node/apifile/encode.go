@@ -3,6 +3,8 @@ package apifile
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -21,6 +23,7 @@ func Encode(api state.API) ([]byte, error) {
 		Security:  api.Security,
 		Endpoints: fileEndpoints{Production: api.Endpoints.Production, Sandbox: api.Endpoints.Sandbox},
 	}
+	encodeSettings(api, &f)
 	if api.TimeoutMS > 0 {
 		f.Timeout = (time.Duration(api.TimeoutMS) * time.Millisecond).String()
 	}
@@ -79,4 +82,27 @@ func encodeRefs(refs []state.PolicyRef, field string) ([]filePolicyRef, error) {
 		out = append(out, filePolicyRef{Name: r.Name, Version: r.Version, Config: cfg})
 	}
 	return out, nil
+}
+
+// encodeSettings writes the consumer-facing settings: declared scopes sorted by name.
+func encodeSettings(api state.API, f *file) {
+	f.Visibility, f.VisibleRoles, f.AccessMode = api.Visibility, api.VisibleRoles, api.AccessMode
+	f.BusinessOwner, f.TechnicalOwner = encodeContact(api.Business), encodeContact(api.Technical)
+	for _, name := range slices.Sorted(maps.Keys(api.ScopeRoles)) {
+		f.Scopes = append(f.Scopes, fileScope{Name: name, Roles: api.ScopeRoles[name]})
+	}
+	if o := api.OAuth2; o != nil {
+		f.OAuth2 = &fileOAuth2{}
+		for _, is := range o.Issuers {
+			f.OAuth2.Issuers = append(f.OAuth2.Issuers, fileIssuer{Issuer: is.Issuer, JWKSURL: is.JWKSURL,
+				Audience: is.Audience, Algorithms: is.Algorithms})
+		}
+	}
+}
+
+func encodeContact(c state.Contact) *fileContact {
+	if c == (state.Contact{}) {
+		return nil
+	}
+	return &fileContact{Name: c.Name, Email: c.Email}
 }

@@ -51,10 +51,13 @@ func (v *validator) api(f *file) state.API {
 	} else if !slices.Contains(state.Lifecycles, a.Lifecycle) {
 		v.fail("lifecycle", "%q is not one of %s", a.Lifecycle, strings.Join(state.Lifecycles, ", "))
 	}
+	v.settings(f, &a)
 	a.Security = v.security(f.Security, "security")
 	if a.Security == nil {
 		a.Security = []string{state.SecurityAPIKey}
 	}
+	a.ScopeRoles = v.scopeRoles(f.Scopes)
+	a.OAuth2 = v.oauth2(f.OAuth2)
 	a.TimeoutMS = v.timeout(f.Timeout)
 	a.Endpoints = v.endpoints(f.Endpoints)
 	a.CORS = v.cors(f.CORS)
@@ -295,8 +298,7 @@ func (v *validator) method(m, field string) {
 // scopes accepts RFC 6749 scope tokens, each once.
 func (v *validator) scopes(list []string, field string) []string {
 	for i, s := range list {
-		valid := s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == '"' || r == '\\' || r >= 0x7f })
-		if !valid {
+		if !isScopeToken(s) {
 			v.fail(indexPath(field, i), "%q is not a scope token", s)
 		} else if slices.Index(list, s) != i {
 			v.fail(indexPath(field, i), "%q listed twice", s)

@@ -1,6 +1,7 @@
 // Package certs creates the cluster CA and the node certificates behind `portico tls init`. The files it writes are
 // read back by package node/peer, which runs mutual TLS on the link between nodes (raft RPCs and forwarded admin
-// calls); no other traffic uses them.
+// calls); no other traffic uses them. Beside them it writes the cluster key, the secret that seals token signing
+// keys in the replicated state (package node/token).
 package certs
 
 import (
@@ -16,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"portico/node/token"
 )
 
 // Validity periods and the clock skew tolerated between nodes (certificates start this long before now).
@@ -35,7 +38,7 @@ func Files(dir, id string) (ca, cert, key string) {
 }
 
 // Init writes a new cluster CA and one certificate per node into dir (created 0700 if missing): ca.crt, ca.key,
-// <id>.crt and <id>.key, PEM-encoded with ECDSA P-256 keys (key files 0600). Node certificates are valid for server
+// <id>.crt and <id>.key, and the cluster key (cluster.key, once), PEM-encoded with ECDSA P-256 keys (key files 0600). Node certificates are valid for server
 // and client authentication, carry CN = id and the SANs DNS id, DNS localhost, IP 127.0.0.1, IP ::1 plus hosts (each
 // an IP or a DNS name). The CA is valid 10 years and node certificates 2 years from now (each starts an hour before
 // now, for clock skew between nodes). Init refuses bad node ids and hosts, and refuses to overwrite any existing file.
@@ -59,7 +62,25 @@ func Init(dir string, nodes, hosts []string, now time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return EnsureClusterKey(dir)
+}
+
+// ClusterKeyFile is the conventional path of the cluster key in dir: the secret every node shares, beside the TLS
+// files, that seals token signing keys in the replicated state.
+func ClusterKeyFile(dir string) string { return filepath.Join(dir, "cluster.key") }
+
+// EnsureClusterKey writes a new cluster key in dir unless one exists (an existing key is never replaced: the signing
+// keys sealed with it would become unusable).
+func EnsureClusterKey(dir string) error {
+	path := ClusterKeyFile(dir)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	key, err := token.GenerateClusterKey()
+	if err != nil {
+		return err
+	}
+	return token.WriteClusterKey(path, key)
 }
 
 // checkNodeFiles refuses before anything is written if a node's files already exist.

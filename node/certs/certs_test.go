@@ -56,6 +56,7 @@ func TestInitWritesFilesWithModes(t *testing.T) {
 	}
 	want := map[string]os.FileMode{
 		"ca.crt": 0o644, "ca.key": 0o600, "n1.crt": 0o644, "n1.key": 0o600, "n2.crt": 0o644, "n2.key": 0o600,
+		"cluster.key": 0o600,
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -168,6 +169,10 @@ func TestInitAddsNodeWithExistingCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keyBefore, err := os.ReadFile(filepath.Join(dir, "cluster.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	mustInit(t, dir, []string{"n2"}, nil)
 	caAfter, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
 	if err != nil {
@@ -175,6 +180,9 @@ func TestInitAddsNodeWithExistingCA(t *testing.T) {
 	}
 	if !bytes.Equal(caBefore, caAfter) {
 		t.Fatal("ca.crt changed when adding a node")
+	}
+	if keyAfter, err := os.ReadFile(filepath.Join(dir, "cluster.key")); err != nil || !bytes.Equal(keyBefore, keyAfter) {
+		t.Fatalf("cluster.key changed when adding a node (%v)", err)
 	}
 	ca := loadCert(t, filepath.Join(dir, "ca.crt"))
 	verifyChain(t, ca, loadCert(t, filepath.Join(dir, "n2.crt")))

@@ -77,6 +77,24 @@ func BenchmarkGatewayAPIKey(b *testing.B) {
 	runParallel(b, g, "/greet/v1/hello", http.Header{"User-Agent": {"bench"}, "Api-Key": {ks.keys["greet"]}})
 }
 
+// BenchmarkGatewayOAuth2 verifies a real ES256 access token (node/token) through the built-in oauth2 policy.
+func BenchmarkGatewayOAuth2(b *testing.B) {
+	be := benchBackend(b)
+	ts := newTokenState(1, testAPI(be.URL, func(a *state.API) { a.Security = []string{state.SecurityOAuth2} }))
+	keys := realKeys(b, ts.st)
+	g, _ := newGateway(b, Config{Plugins: testHost(b), Builtins: builtin.Lookup, Tokens: keys})
+	mustUpdate(b, g, ts.st)
+	runParallel(b, g, "/greet/v1/hello", http.Header{"User-Agent": {"bench"}, "Authorization": {"Bearer " + issue(b, keys)}})
+}
+
+// BenchmarkGatewayCORS serves an allowed cross-origin request of an open operation through the built-in cors policy.
+func BenchmarkGatewayCORS(b *testing.B) {
+	be := benchBackend(b)
+	g, _ := newGateway(b, Config{Plugins: testHost(b), Builtins: builtin.Lookup})
+	mustUpdate(b, g, newState(1, testAPI(be.URL, withCORS)))
+	runParallel(b, g, "/greet/v1/hello", http.Header{"User-Agent": {"bench"}, "Origin": {"https://app.example"}})
+}
+
 func BenchmarkBareReverseProxy(b *testing.B) {
 	be := benchBackend(b)
 	target, err := url.Parse(be.URL)

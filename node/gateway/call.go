@@ -46,6 +46,10 @@ func (g *Gateway) serveChain(w http.ResponseWriter, r *http.Request, t *table, m
 		c.respond(w)
 		return
 	}
+	if m.Value.answers {
+		g.fail(w, id, errUnanswered)
+		return
+	}
 	out, edited := c.x.Outbound()
 	up, upPath, err := c.upstream(out)
 	if err != nil {

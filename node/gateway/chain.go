@@ -11,10 +11,11 @@ import (
 	"portico/raftstore/state"
 )
 
-// Built-in policies the gateway attaches for an operation's security.
+// Built-in policies the gateway attaches for an operation's security and an API's cors block.
 const (
 	builtinAPIKey = "apikey"
 	builtinOAuth2 = "oauth2"
+	builtinCORS   = "cors"
 )
 
 // apikeyConfig is the config of the apikey policy attached for security api-key.
@@ -26,19 +27,39 @@ type attachment struct {
 	why string
 }
 
-// attachments lists the request-phase chain of operation i in order: authentication derived from the effective
-// security (api-key, then oauth2), the API-wide request policies, the operation's request policies, then the API-wide
-// and operation response policies (their handle_request runs last, so their handle_response runs first).
-func attachments(api *state.API, i int) []attachment {
+// authAttachments returns the authentication policy of operation i for its effective security: the apikey policy
+// for api-key, the oauth2 policy for oauth2, nil for neither. An operation that accepts either gets the apikey policy
+// and, as bearer, the oauth2 policy that runs instead when the request carries a Bearer credential.
+func authAttachments(api *state.API, i int) (auth, bearer *attachment) {
 	sec := api.EffectiveSecurity(i)
+	if slices.Contains(sec, state.SecurityOAuth2) {
+		bearer = &attachment{state.PolicyRef{Name: builtinOAuth2, Config: oauth2Config(api.Operations[i].Scopes)},
+			"security oauth2"}
+	}
+	if !slices.Contains(sec, state.SecurityAPIKey) {
+		return bearer, nil
+	}
+	return &attachment{state.PolicyRef{Name: builtinAPIKey, Config: apikeyConfig}, "security api-key"}, bearer
+}
+
+// corsAttachment returns the cors policy of an API with a cors block; its config is the block as JSON.
+func corsAttachment(api *state.API) attachment {
+	b, _ := json.Marshal(api.CORS) // a struct of strings, ints and bools always marshals
+	return attachment{state.PolicyRef{Name: builtinCORS, Config: b}, "cors"}
+}
+
+// attachments lists the request-phase chain of operation i in order: the cors policy if the API has a cors block
+// (first, so that its response phase runs last, also on refusals), the authentication policy auth (if not nil), the
+// API-wide request policies, the operation's request policies, then the API-wide and operation response policies
+// (their handle_request runs last, so their handle_response runs first).
+func attachments(api *state.API, i int, auth *attachment) []attachment {
 	op := &api.Operations[i]
 	var out []attachment
-	if slices.Contains(sec, state.SecurityAPIKey) {
-		out = append(out, attachment{state.PolicyRef{Name: builtinAPIKey, Config: apikeyConfig}, "security api-key"})
+	if api.CORS != nil {
+		out = append(out, corsAttachment(api))
 	}
-	if slices.Contains(sec, state.SecurityOAuth2) {
-		out = append(out, attachment{state.PolicyRef{Name: builtinOAuth2, Config: oauth2Config(op.Scopes)},
-			"security oauth2"})
+	if auth != nil {
+		out = append(out, *auth)
 	}
 	lists := []struct {
 		refs []state.PolicyRef
@@ -68,9 +89,9 @@ func oauth2Config(scopes []string) json.RawMessage {
 	return b
 }
 
-// chain builds the policies of operation i.
-func (b *builder) chain(ctx context.Context, api *state.API, i int) ([]*plugins.Pool, error) {
-	atts := attachments(api, i)
+// chain builds the policies of operation i with the authentication policy auth.
+func (b *builder) chain(ctx context.Context, api *state.API, i int, auth *attachment) ([]*plugins.Pool, error) {
+	atts := attachments(api, i, auth)
 	if len(atts) == 0 {
 		return nil, nil
 	}

@@ -21,12 +21,16 @@ func (c *call) LookupCredential(kind uint32, id string, hash []byte) ([]byte, bo
 	return lookupAPIKey(c.t.st, c.m.Value.api.api, id, hash, time.Now())
 }
 
-// Authenticate verifies a presented API key for portico_v1.authenticate against the API version being called.
+// Authenticate verifies a presented credential for portico_v1.authenticate against the API version being called: an
+// API key (abi.CredentialAPIKey) or an OAuth2 access token (abi.CredentialBearer).
 func (c *call) Authenticate(kind uint32, credential string) (int32, plugins.Identity) {
-	if kind != abi.CredentialAPIKey {
-		return abi.AuthUnknown, plugins.Identity{}
+	switch kind {
+	case abi.CredentialAPIKey:
+		return authenticateAPIKey(c.t.st, c.m.Value.api.api, credential, time.Now())
+	case abi.CredentialBearer:
+		return c.authenticateBearer(credential)
 	}
-	return authenticateAPIKey(c.t.st, c.m.Value.api.api, credential, time.Now())
+	return abi.AuthUnknown, plugins.Identity{}
 }
 
 // validKey returns the key with public ID id if hash is the SHA-256 of its secret (constant-time compare), it has not

@@ -1,9 +1,13 @@
-// Package gateway is the top-level handler of the gateway listener, first on the request path: for every client
-// request it assigns a request ID, rejects ambiguous request targets, normalises the path once (node/urlpath), routes
-// it on the current table (node/route, read through an atomic pointer without locks), applies the lifecycle gate, runs
-// the operation's policy chain (wasm pools of package plugins) and hands the request to node/proxy. On the config
-// path, Update builds a new table from a replicated state off the hot path, swaps it in, drains the old table and
-// releases its policy pools.
+// Package gateway is the top-level handler of the gateway listeners, first on the request path: for every client
+// request it assigns a request ID, rejects ambiguous request targets, normalises the path once (node/urlpath), hands
+// the OAuth2 endpoints (/oauth2/*, /.well-known/*) to node/oauth, routes the rest on the current table (node/route,
+// read through an atomic pointer without locks; the public listener does not see internal APIs, the internal one
+// sees every API), applies the lifecycle gate, runs the operation's policy chain (wasm pools of package plugins: the
+// cors policy, the authentication policy chosen per request when an operation accepts an API key or a token, the
+// API's and operation's policies; a CORS preflight runs the cors policy alone) and hands the request to node/proxy.
+// It is the plugins.CredentialStore of its policies: API keys and access tokens (node/token) are checked against the
+// table's state. On the config path, Update builds a new table from a replicated state off the hot path, swaps it in,
+// drains the old table and releases its policy pools.
 package gateway
 
 import (
@@ -18,6 +22,7 @@ import (
 
 	"portico/node/httperr"
 	"portico/node/proxy"
+	"portico/node/token"
 	"portico/plugins"
 	"portico/raftstore/state"
 )
@@ -30,6 +35,26 @@ type Config struct {
 	Transports   *proxy.Transports                        // backend connections, kept across tables; nil = new set
 	Logger       *slog.Logger
 	DrainTimeout time.Duration // how long an old table waits for in-flight requests before closing; 0 = 30s
+
+	Tokens   TokenVerifier    // the cluster's access tokens (*token.Keys); nil: Bearer credentials are always AuthUnknown
+	External ExternalVerifier // tokens of the external issuers an API trusts; nil: those issuers are not trusted
+	Issuer   string           // "iss" of the cluster's own tokens; "" = DefaultIssuer
+	OAuth    http.Handler     // serves /oauth2/* and /.well-known/* on both listeners (node/oauth); nil = 404
+}
+
+// DefaultIssuer is the cluster's token issuer when Config.Issuer is empty (node/token's default).
+const DefaultIssuer = "portico"
+
+// TokenVerifier verifies the cluster's own tokens of one use ("access" for APIs) against a state: signature by a
+// signing key of st, claims, revocation. *token.Keys implements it.
+type TokenVerifier interface {
+	Verify(st *state.State, token, use string) (*token.Claims, error)
+}
+
+// ExternalVerifier verifies a token of one of issuers, the external issuers an API trusts. *token.ExternalVerifier
+// implements it.
+type ExternalVerifier interface {
+	Verify(ctx context.Context, issuers []state.ExternalIssuer, token string) (*token.Claims, error)
 }
 
 // DefaultDrainTimeout is the drain bound used when Config.DrainTimeout is zero.
@@ -38,14 +63,16 @@ const DefaultDrainTimeout = 30 * time.Second
 // ErrClosed is returned by Update after Close.
 var ErrClosed = errors.New("gateway closed")
 
-// Gateway routes client requests through policy chains to the backends of the current table.
+// Gateway routes client requests through policy chains to the backends of the current table. As an http.Handler it
+// is the public gateway listener, which does not serve internal APIs; Internal is the internal listener's handler.
 type Gateway struct {
-	cfg     Config
-	log     *slog.Logger
-	ids     *idGen
-	buffers *proxy.BufferPool
-	cur     atomic.Pointer[table]
-	drains  sync.WaitGroup // background drains of replaced tables
+	cfg      Config
+	log      *slog.Logger
+	ids      *idGen
+	buffers  *proxy.BufferPool
+	cur      atomic.Pointer[table]
+	drains   sync.WaitGroup // background drains of replaced tables
+	internal internalHandler
 
 	mu       sync.Mutex                 // serialises Update and Close
 	closed   bool                       // guarded by mu
@@ -68,15 +95,24 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
 	}
-	return &Gateway{
+	if cfg.Issuer == "" {
+		cfg.Issuer = DefaultIssuer
+	}
+	g := &Gateway{
 		cfg:      cfg,
 		log:      cfg.Logger,
 		ids:      ids,
 		buffers:  proxy.NewBufferPool(),
 		modules:  map[string]*plugins.Module{},
 		builtins: map[string]*plugins.Module{},
-	}, nil
+	}
+	g.internal.g = g
+	return g, nil
 }
+
+// Internal returns the handler of the node's internal gateway listener: the same gateway, serving every API whatever
+// its access mode.
+func (g *Gateway) Internal() http.Handler { return &g.internal }
 
 // Update builds a complete new table from st off the hot path, swaps it in with one atomic pointer store, then drains
 // the old table (until no request started on it is in flight, bounded by DrainTimeout) and releases its policy pools
@@ -190,7 +226,12 @@ func (g *Gateway) acquire() *table {
 	return nil
 }
 
-var _ http.Handler = (*Gateway)(nil)
+var (
+	_ http.Handler     = (*Gateway)(nil)
+	_ http.Handler     = (*internalHandler)(nil)
+	_ TokenVerifier    = (*token.Keys)(nil)
+	_ ExternalVerifier = (*token.ExternalVerifier)(nil)
+)
 
 // errNotServing answers requests when no table is served (before the first Update, after Close).
 var errNotServing = httperr.New(http.StatusServiceUnavailable, "gateway is not serving")

@@ -139,30 +139,36 @@ func TestLifecycleGate(t *testing.T) {
 		lifecycle string
 		status    int
 		code      string
+		message   string
 	}{
-		{state.Created, 404, "not_found"},
-		{state.PreReleased, 200, ""},
-		{state.Published, 200, ""},
-		{state.Deprecated, 200, ""},
-		{state.Blocked, 503, "unavailable"},
-		{state.Retired, 410, "gone"},
+		{state.Created, 404, "not_found", "no API matches the request path"},
+		{state.PreReleased, 200, "", ""},
+		{state.Published, 200, "", ""},
+		{state.Deprecated, 200, "", ""},
+		{state.Blocked, 503, "unavailable", "API greet 1.0 is blocked"},
+		{state.Retired, 410, "gone", "API greet 1.0 is retired"},
 	}
 	for _, c := range cases {
-		t.Run(c.lifecycle, func(t *testing.T) {
-			g, srv := newGateway(t, Config{})
-			mustUpdate(t, g, newState(1, testAPI(be.URL, withLifecycle(c.lifecycle))))
-			r := do(t, http.MethodGet, srv.URL+"/greet/v1.0/hello", nil)
-			if c.status == 200 {
-				if r.status != 200 || r.body != "hello" {
-					t.Fatalf("got %d %q, want 200 hello", r.status, r.body)
+		for _, path := range []string{"/greet/v1.0/hello", "/greet/v1/hello"} {
+			t.Run(c.lifecycle+" "+path, func(t *testing.T) {
+				g, srv := newGateway(t, Config{})
+				mustUpdate(t, g, newState(1, testAPI(be.URL, withLifecycle(c.lifecycle))))
+				r := do(t, http.MethodGet, srv.URL+path, nil)
+				if c.status == 200 {
+					if r.status != 200 || r.body != "hello" {
+						t.Fatalf("got %d %q, want 200 hello", r.status, r.body)
+					}
+					be.next(t)
+					return
 				}
-				return
-			}
-			w := checkWireError(t, r, c.status, c.code)
-			if c.lifecycle == state.Blocked && w.Message != "API is blocked" {
-				t.Fatalf("message: got %q, want %q", w.Message, "API is blocked")
-			}
-		})
+				if w := checkWireError(t, r, c.status, c.code); w.Message != c.message {
+					t.Fatalf("message: got %q, want %q", w.Message, c.message)
+				}
+				if len(be.seen) != 0 {
+					t.Fatal("backend saw a refused request")
+				}
+			})
+		}
 	}
 }
 

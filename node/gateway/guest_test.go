@@ -67,3 +67,8 @@ func guestHeaders() []byte {
 	body = append(body, wasmtest.I32Const(0), str(30, 6), wasmtest.Call(1), wasmtest.I64Const(1))
 	return assemble([]hostImport{importSetHeader, importRemoveHeader}, data, body...)
 }
+
+// guestStatus responds with status code itself.
+func guestStatus(code int32) []byte {
+	return assemble([]hostImport{importSetStatus}, "", wasmtest.I32Const(code), wasmtest.Call(0), wasmtest.I64Const(0))
+}

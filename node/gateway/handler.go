@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"portico/node/httperr"
@@ -12,17 +14,35 @@ import (
 	"portico/raftstore/state"
 )
 
-// ServeHTTP serves one client request: request ID, target checks, normalisation, routing, lifecycle gate, policy
-// chain, proxy. Requests of operations without policies take a fast path with no policy exchange.
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves one request of the public gateway listener, where APIs with access mode internal do not exist.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.serve(w, r, false) }
+
+// internalHandler is the handler of the internal gateway listener: every API is served.
+type internalHandler struct{ g *Gateway }
+
+func (h *internalHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.g.serve(w, r, true) }
+
+// serve serves one client request: request ID, target checks, normalisation, the OAuth2 endpoints, routing (on the
+// internal listener's routes when internal is set), lifecycle gate, policy chain, proxy. Requests of operations
+// without policies take a fast path with no policy exchange.
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, internal bool) {
 	id := g.ids.next()
+	p, err := normalise(r)
+	if err != nil {
+		g.fail(w, id, err)
+		return
+	}
+	if isOAuthPath(p.Escaped) {
+		g.serveOAuth(w, r, p, id)
+		return
+	}
 	t := g.acquire()
 	if t == nil {
 		g.fail(w, id, errNotServing)
 		return
 	}
 	defer t.release()
-	m, path, err := t.route(r)
+	m, err := t.route(r, p, internal)
 	if err != nil {
 		g.fail(w, id, err)
 		return
@@ -37,26 +57,86 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		up.Serve(w, r, proxy.Outbound{Path: m.Upstream, RequestID: id, Drop: op.drop})
 		return
 	}
-	g.serveChain(w, r, t, m, path, id)
+	g.serveChain(w, r, t, m, p.Escaped, id)
 }
 
-// route checks the request target, normalises the path and matches it on the table, then applies the lifecycle gate.
-// It returns the match and the normalised escaped path.
-func (t *table) route(r *http.Request) (route.Match[*operation], string, error) {
-	var none route.Match[*operation]
+// normalise checks the request target and returns its normalised path.
+func normalise(r *http.Request) (urlpath.Path, error) {
 	esc, err := requestPath(r)
 	if err != nil {
-		return none, "", err
+		return urlpath.Path{}, err
 	}
 	p, err := urlpath.Normalize(esc)
 	if err != nil {
-		return none, "", httperr.Wrap(http.StatusBadRequest, err.Error(), err)
+		return urlpath.Path{}, httperr.Wrap(http.StatusBadRequest, err.Error(), err)
 	}
-	m, err := t.routes.Match(r.Method, p)
+	return p, nil
+}
+
+// route matches a normalised request path on the routes of the listener, then applies the lifecycle gate. A CORS
+// preflight to an operation's path of an API with a cors block gets the preflight chain; a request with a Bearer
+// credential to an operation that accepts an API key or a token gets the oauth2 chain.
+func (t *table) route(r *http.Request, p urlpath.Path, internal bool) (route.Match[*operation], error) {
+	rt := t.routes
+	if internal {
+		rt = t.internal
+	}
+	if r.Method == http.MethodOptions && isPreflight(r.Header) {
+		if m, ok := preflight(rt, p); ok {
+			return m, m.Value.api.gate
+		}
+	}
+	m, err := rt.Match(r.Method, p)
 	if err != nil {
-		return none, "", matchError(err)
+		return m, matchError(err)
 	}
-	return m, p.Escaped, gate(m.API.Lifecycle)
+	if err := m.Value.api.gate; err != nil {
+		return m, err
+	}
+	if b := m.Value.bearer; b != nil && hasBearer(r.Header) {
+		m.Value = b
+	}
+	return m, nil
+}
+
+// hasBearer reports whether the request carries an Authorization header of scheme Bearer (case-insensitive).
+func hasBearer(h http.Header) bool {
+	const scheme = "bearer"
+	for _, v := range h["Authorization"] {
+		if len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) &&
+			(len(v) == len(scheme) || v[len(scheme)] == ' ' || v[len(scheme)] == '\t') {
+			return true
+		}
+	}
+	return false
+}
+
+// isOAuthPath reports whether a normalised path is one of the OAuth2 endpoints' (Config.OAuth).
+func isOAuthPath(esc string) bool {
+	return strings.HasPrefix(esc, "/oauth2/") || strings.HasPrefix(esc, "/.well-known/")
+}
+
+// serveOAuth hands a request to the OAuth2 endpoints, with its normalised path.
+func (g *Gateway) serveOAuth(w http.ResponseWriter, r *http.Request, p urlpath.Path, id string) {
+	if g.cfg.OAuth == nil {
+		g.fail(w, id, errNoOAuth)
+		return
+	}
+	if r.URL.EscapedPath() != p.Escaped {
+		r = withPath(r, p.Escaped)
+	}
+	w.Header()["X-Request-Id"] = []string{id}
+	g.cfg.OAuth.ServeHTTP(w, r)
+}
+
+// withPath returns a shallow copy of r whose URL has the normalised escaped path esc.
+func withPath(r *http.Request, esc string) *http.Request {
+	r2 := r.WithContext(r.Context())
+	u := *r.URL
+	u.RawPath = esc
+	u.Path, _ = url.PathUnescape(esc) // esc is normalised: its escapes are valid
+	r2.URL = &u
+	return r2
 }
 
 var (
@@ -66,8 +146,7 @@ var (
 	errFragment    = httperr.New(http.StatusBadRequest, "request target must not contain '#'")
 	errNoAPI       = httperr.New(http.StatusNotFound, "no API matches the request path")
 	errNoOperation = httperr.New(http.StatusNotFound, "no operation matches the request path")
-	errBlocked     = httperr.New(http.StatusServiceUnavailable, "API is blocked")
-	errRetired     = httperr.New(http.StatusGone, "API version is retired")
+	errNoOAuth     = httperr.New(http.StatusNotFound, "OAuth2 endpoints are not served here")
 )
 
 // requestPath returns the escaped path of an origin-form request target. Absolute-form, authority-form (CONNECT) and
@@ -111,22 +190,20 @@ func matchError(err error) error {
 	}
 }
 
-// gate applies the lifecycle of the matched API version: Created is not routed, Blocked and Retired are refused.
-func gate(lifecycle string) error {
-	switch lifecycle {
+// gate returns the refusal of requests to an API version in its lifecycle state, nil when it is served: Created is
+// not routed (404), Blocked is 503 and Retired 410, each naming the version.
+func gate(api *state.API) error {
+	switch api.Lifecycle {
 	case state.PreReleased, state.Published, state.Deprecated:
 		return nil
 	case state.Blocked:
-		return errBlocked
+		return httperr.New(http.StatusServiceUnavailable, fmt.Sprintf("API %s %s is blocked", api.Name, api.Version))
 	case state.Retired:
-		return errRetired
+		return httperr.New(http.StatusGone, fmt.Sprintf("API %s %s is retired", api.Name, api.Version))
 	default:
 		return errNoAPI
 	}
 }
-
-// served reports whether requests to an API version in this lifecycle state reach its policies and backends.
-func served(lifecycle string) bool { return gate(lifecycle) == nil }
 
 // fail writes err as a wire error with the request ID and logs it once.
 func (g *Gateway) fail(w http.ResponseWriter, id string, err error) {

@@ -18,6 +18,19 @@ import (
 // segments beat {param} segments, and HEAD matches a GET operation if no HEAD operation exists. Match allocates
 // nothing except the Params map of a template with parameters.
 func (t *Table[V]) Match(method string, p urlpath.Path) (Match[V], error) {
+	return t.match(method, false, p)
+}
+
+// MatchPath resolves p like Match, whatever the method: the operation is one whose template matches the rest (a
+// literal beats a {param}; of the operations declared on one template, the first). It answers the question a CORS
+// preflight asks, which names another method than its own. It fails with ErrNoAPI or ErrNoOperation, never with a
+// *MethodNotAllowedError, and allocates like Match.
+func (t *Table[V]) MatchPath(p urlpath.Path) (Match[V], error) {
+	return t.match("", true, p)
+}
+
+// match is Match, or MatchPath when anyMethod is set.
+func (t *Table[V]) match(method string, anyMethod bool, p urlpath.Path) (Match[V], error) {
 	tr, k, upstream := t.lookup(p)
 	if tr == nil {
 		return Match[V]{}, ErrNoAPI
@@ -26,7 +39,7 @@ func (t *Table[V]) Match(method string, p urlpath.Path) (Match[V], error) {
 	if len(rest) == 1 && rest[0] == "" {
 		rest = nil
 	}
-	l, matched := tr.root.find(rest, method)
+	l, matched := tr.root.find(rest, method, anyMethod)
 	if l == nil {
 		if matched {
 			return Match[V]{}, tr.root.notAllowed(rest)

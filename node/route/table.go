@@ -6,6 +6,10 @@
 // /{context}/v{major}.{minor}/rest (exactly that version). The rest is matched against the operations' templates
 // segment by segment: a literal beats a {param}, and a param never matches an empty segment, so "/items/" does not
 // match "/items" (nor "/items/{id}"); only the root template "/" also matches a trailing "/" after the version.
+//
+// A major-version URL routes by lifecycle: the latest Published minor, else the latest Deprecated, then Pre-released;
+// a Blocked or Retired minor only when no served one exists (the gateway then refuses it per its state); Created
+// never. Table.MatchPath matches a path whatever the method, for CORS preflights.
 package route
 
 import (

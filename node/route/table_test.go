@@ -332,6 +332,11 @@ func FuzzMatch(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if pm, err := tbl.MatchPath(p); err == nil {
+			if _, err := tbl.Match(pm.API.Operations[pm.Op].Method, p); err != nil {
+				t.Fatalf("MatchPath(%q) found %q but Match with its method fails: %v", path, pm.Value, err)
+			}
+		}
 		m, err := tbl.Match(method, p)
 		if err != nil {
 			return

@@ -102,26 +102,29 @@ func (n *node[V]) finish() {
 	}
 }
 
-// find returns the first operation matching rest and method, trying literal children before the param child. Each
-// node is visited at most once, so the search is linear in the size of the trie. matched reports whether any node
-// matched the path (for 405).
-func (n *node[V]) find(rest []string, method string) (l *leaf[V], matched bool) {
+// find returns the first operation matching rest and method (any method when anyMethod is set), trying literal
+// children before the param child. Each node is visited at most once, so the search is linear in the size of the
+// trie. matched reports whether any node matched the path (for 405).
+func (n *node[V]) find(rest []string, method string, anyMethod bool) (l *leaf[V], matched bool) {
 	if len(rest) == 0 {
 		if len(n.ops) == 0 {
 			return nil, false
+		}
+		if anyMethod {
+			return &n.ops[0], true
 		}
 		return n.leafFor(method), true
 	}
 	seg := rest[0]
 	if c := n.lits[seg]; c != nil {
-		if l, m := c.find(rest[1:], method); l != nil {
+		if l, m := c.find(rest[1:], method, anyMethod); l != nil {
 			return l, true
 		} else if m {
 			matched = true
 		}
 	}
 	if n.param != nil && seg != "" {
-		l, m := n.param.find(rest[1:], method)
+		l, m := n.param.find(rest[1:], method, anyMethod)
 		return l, matched || m
 	}
 	return nil, matched

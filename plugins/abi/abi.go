@@ -60,12 +60,20 @@ const (
 	// It returns -1 when there is no such credential, the hash differs or the credential has expired; otherwise the
 	// length of the credential record (see EncodeRecord), written under the read-function rules.
 	FuncLookupCredential = "lookup_credential"
-	// FuncAuthenticate verifies a presented credential (for kind CredentialAPIKey: the whole API key) against the API
-	// being called: (kind, credential, credential_len) -> verdict (see the Auth constants). The host finds the
-	// credential by its public ID, hashes the presented secret with SHA-256 and compares it with the stored hash in
-	// constant time, checks expiry, the API and major version the credential is bound to, and the application's
-	// subscription. On AuthOK it sets the auth.app, auth.env, auth.key, auth.subscription and auth.plan properties.
-	// The guest decides what to answer for each verdict.
+	// FuncAuthenticate verifies a presented credential against the API being called:
+	// (kind, credential, credential_len) -> verdict (see the Auth constants). The guest decides what to answer for
+	// each verdict.
+	//
+	// For kind CredentialAPIKey the credential is the whole API key: the host finds it by its public ID, hashes it
+	// with SHA-256 and compares it with the stored hash in constant time, checks expiry, the API and major version
+	// the key is bound to, and the application's subscription. On AuthOK it sets auth.app, auth.env, auth.key,
+	// auth.subscription and auth.plan.
+	//
+	// For kind CredentialBearer the credential is an OAuth2 access token (what follows "Bearer "): the host verifies
+	// its signature, claims and revocation (or, for a token of an external issuer the API trusts, that issuer's
+	// keys), then, for the cluster's own tokens, the application's subscription to the API's major version. On
+	// AuthOK it sets auth.app, auth.env, auth.sub, auth.scope, auth.client, auth.token and auth.issuer, plus
+	// auth.subscription and auth.plan for the cluster's own tokens.
 	FuncAuthenticate = "authenticate"
 	// FuncSkipResponse tells the host, during handle_request, that this guest does not need handle_response for the
 	// current request, so its instance is returned to the pool before the upstream call: () -> ().
@@ -104,14 +112,15 @@ const (
 
 // Credential kinds for lookup_credential and authenticate.
 const (
-	CredentialAPIKey uint32 = 0
+	CredentialAPIKey uint32 = 0 // an API key (see ParseAPIKey)
+	CredentialBearer uint32 = 1 // an OAuth2 access token (RFC 6750 bearer token); authenticate only
 )
 
 // Verdicts of authenticate.
 const (
 	AuthOK            int32 = 0 // valid for this API; auth.* properties set
-	AuthUnknown       int32 = 1 // malformed, unknown, wrong secret or expired
-	AuthWrongAPI      int32 = 2 // valid, but bound to another API or major version
+	AuthUnknown       int32 = 1 // malformed, unknown, wrong secret, expired or revoked
+	AuthWrongAPI      int32 = 2 // valid, but bound to another API or major version, or of an issuer the API does not trust
 	AuthNotSubscribed int32 = 3 // valid, but the application has no subscription to this API's major version
 	AuthInactive      int32 = 4 // valid, but the subscription is not active (blocked)
 )

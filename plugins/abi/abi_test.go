@@ -65,3 +65,20 @@ func TestSplitNUL(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthProperties checks that the auth properties are distinct keys that set_property accepts (under
+// PropAuthPrefix).
+func TestAuthProperties(t *testing.T) {
+	keys := []string{PropAuthApp, PropAuthEnv, PropAuthKeyID, PropAuthSubscription, PropAuthPlan, PropAuthSubject,
+		PropAuthScope, PropAuthClient, PropAuthToken, PropAuthIssuer}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if len(k) <= len(PropAuthPrefix) || k[:len(PropAuthPrefix)] != PropAuthPrefix {
+			t.Errorf("%q: got a key outside %q, want one under it", k, PropAuthPrefix)
+		}
+		if seen[k] {
+			t.Errorf("%q: got it twice, want distinct keys", k)
+		}
+		seen[k] = true
+	}
+}

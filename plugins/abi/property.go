@@ -1,7 +1,8 @@
 package abi
 
 // Request properties readable with get_property. Keys under "auth." are written by authentication policies with
-// set_property and read by the gateway (for example auth.env picks the backend environment).
+// set_property, or by the host when authenticate returns AuthOK, and read by later policies and the gateway (for
+// example auth.env picks the backend environment, auth.plan the rate limit).
 const (
 	PropRequestID   = "request.id"
 	PropAPIName     = "api.name"
@@ -9,12 +10,18 @@ const (
 	PropAPIMajor    = "api.major"   // decimal
 	PropAPIContext  = "api.context"
 	PropOperationID = "operation.id" // "METHOD /path/template"
-	PropAuthApp     = "auth.app"     // application ID
-	PropAuthEnv     = "auth.env"     // production | sandbox
-	PropAuthKeyID   = "auth.key"     // API key ID
-	PropAuthSub     = "auth.subscription"
-	PropAuthPlan    = "auth.plan"
-	PropAuthPrefix  = "auth."
+
+	PropAuthApp          = "auth.app"          // application ID
+	PropAuthEnv          = "auth.env"          // production | sandbox
+	PropAuthKeyID        = "auth.key"          // API key ID (API keys only)
+	PropAuthSubscription = "auth.subscription" // subscription ID (API keys and the cluster's own tokens)
+	PropAuthPlan         = "auth.plan"         // usage plan of the subscription
+	PropAuthSubject      = "auth.sub"          // token subject: the user, or the client for client_credentials
+	PropAuthScope        = "auth.scope"        // granted scopes, space-separated (RFC 6749 section 3.3)
+	PropAuthClient       = "auth.client"       // OAuth2 client_id the token was issued to
+	PropAuthToken        = "auth.token"        // token ID (the jti claim), never the token itself
+	PropAuthIssuer       = "auth.issuer"       // token issuer (the iss claim)
+	PropAuthPrefix       = "auth."
 )
 
 // Fields of a credential record returned by lookup_credential.

@@ -1,68 +1,17 @@
 package builtin_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"portico/plugins"
 	"portico/plugins/abi"
-	"portico/policies/builtin"
 )
-
-// fakeCredentials is the credential store of the test: API keys by ID with the SHA-256 of the whole key.
-type fakeCredentials map[string]fakeKey
-
-type fakeKey struct {
-	hash   [32]byte
-	record []byte
-}
-
-func (s fakeCredentials) LookupCredential(kind uint32, id string, hash []byte) ([]byte, bool) {
-	k, ok := s[id]
-	if kind != abi.CredentialAPIKey || !ok || subtle.ConstantTimeCompare(k.hash[:], hash) != 1 {
-		return nil, false
-	}
-	return k.record, true
-}
-
-// Authenticate verifies a key the way the gateway does, against the API greet major 1 that every test request calls,
-// with the decision fields taken from the key's record.
-func (s fakeCredentials) Authenticate(kind uint32, credential string) (int32, plugins.Identity) {
-	id, ok := abi.ParseAPIKey(credential)
-	if !ok {
-		return abi.AuthUnknown, plugins.Identity{}
-	}
-	sum := sha256.Sum256([]byte(credential))
-	record, ok := s.LookupCredential(kind, id, sum[:])
-	if !ok {
-		return abi.AuthUnknown, plugins.Identity{}
-	}
-	r := abi.DecodeRecord(record)
-	switch {
-	case r[abi.RecAPI] != "greet" || r[abi.RecMajor] != "1":
-		return abi.AuthWrongAPI, plugins.Identity{}
-	case r[abi.RecSubscribed] != "true":
-		return abi.AuthNotSubscribed, plugins.Identity{}
-	case r[abi.RecSubStatus] != "active":
-		return abi.AuthInactive, plugins.Identity{}
-	}
-	return abi.AuthOK, plugins.Identity{App: r[abi.RecApp], Env: r[abi.RecEnv], Key: id,
-		Subscription: r[abi.RecSubscription], Plan: r[abi.RecPlan]}
-}
-
-var _ plugins.CredentialStore = fakeCredentials(nil)
 
 // testKey is an API key of the test store with its credential record.
 type testKey struct {
@@ -90,66 +39,17 @@ var (
 		abi.RecSubscribed, "true", abi.RecSubStatus, "blocked", abi.RecSubscription, "sub-4", abi.RecPlan, "Bronze"}}
 )
 
-func newCredentials(keys ...testKey) fakeCredentials {
-	s := make(fakeCredentials, len(keys))
+func newKeys(keys ...testKey) map[string]fakeKey {
+	m := make(map[string]fakeKey, len(keys))
 	for _, k := range keys {
-		s[k.id] = fakeKey{hash: sha256.Sum256([]byte(k.String())), record: abi.EncodeRecord(k.rec...)}
+		m[k.id] = fakeKey{hash: sha256.Sum256([]byte(k.String())), record: abi.EncodeRecord(k.rec...)}
 	}
-	return s
-}
-
-var testCreds = newCredentials(keyValid, keyOtherAPI, keyOtherMajor, keyUnsubscribed, keyBlocked)
-
-// shared holds one host, with its log, and the compiled apikey module for every test and benchmark of the package:
-// compiling a Go guest takes about a second.
-var shared struct {
-	once   sync.Once
-	logs   syncBuffer
-	host   *plugins.Host
-	module *plugins.Module
-	err    error
-}
-
-func apikeyModule(tb testing.TB) (*plugins.Host, *plugins.Module) {
-	tb.Helper()
-	shared.once.Do(func() {
-		wasm, ok := builtin.Lookup("apikey")
-		if !ok {
-			shared.err = errNoBuiltin
-			return
-		}
-		ctx := context.Background()
-		log := slog.New(slog.NewTextHandler(&shared.logs, nil))
-		shared.host, shared.err = plugins.New(ctx, plugins.Config{CallTimeout: 10 * time.Second, Logger: log})
-		if shared.err == nil {
-			shared.module, shared.err = shared.host.Compile(ctx, wasm)
-		}
-	})
-	if shared.err != nil {
-		tb.Fatalf("loading the apikey policy: %v", shared.err)
-	}
-	return shared.host, shared.module
-}
-
-var errNoBuiltin = errors.New("builtin apikey not found")
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.host != nil {
-		_ = shared.host.Close(context.Background())
-	}
-	os.Exit(code)
+	return m
 }
 
 func apikeyPool(tb testing.TB, config string) *plugins.Pool {
 	tb.Helper()
-	host, module := apikeyModule(tb)
-	pool, err := host.Pool(context.Background(), module, "apikey", []byte(config))
-	if err != nil {
-		tb.Fatalf("creating the apikey pool with config %q: %v", config, err)
-	}
-	tb.Cleanup(pool.Release)
-	return pool
+	return policyPool(tb, "apikey", config)
 }
 
 // newExchange builds the exchange of a request to the operation GET /hello of API greet 1.0.
@@ -164,23 +64,6 @@ func newRequest(header, key string, setKey bool) *http.Request {
 		r.Header[http.CanonicalHeaderKey(header)] = []string{key}
 	}
 	return r
-}
-
-// exchangeFor wraps r in an exchange with the properties the gateway presets.
-func exchangeFor(r *http.Request) *plugins.Exchange {
-	x := plugins.NewExchange(r, testCreds)
-	x.SetProperty(abi.PropRequestID, "req-42")
-	x.SetProperty(abi.PropAPIName, "greet")
-	x.SetProperty(abi.PropAPIVersion, "1.0")
-	x.SetProperty(abi.PropAPIMajor, "1")
-	x.SetProperty(abi.PropOperationID, "GET /hello")
-	return x
-}
-
-type wireError struct {
-	Error     string `json:"error"`
-	Message   string `json:"message"`
-	RequestID string `json:"requestId"`
 }
 
 func TestAPIKeyPolicy(t *testing.T) {
@@ -240,7 +123,7 @@ func checkAccepted(t *testing.T, x *plugins.Exchange, next bool, header string) 
 	}
 	props := map[string]string{
 		abi.PropAuthApp: "app-1", abi.PropAuthEnv: "sandbox", abi.PropAuthKeyID: keyValid.id,
-		abi.PropAuthSub: "sub-1", abi.PropAuthPlan: "Gold",
+		abi.PropAuthSubscription: "sub-1", abi.PropAuthPlan: "Gold",
 	}
 	for k, want := range props {
 		if got := x.Property(k); got != want {
@@ -315,7 +198,7 @@ func TestAPIKeyPolicyHeaderConfig(t *testing.T) {
 // TestAPIKeyPolicyBadConfig checks that a bad config is refused when the pool is created and that the reason reaches
 // the log.
 func TestAPIKeyPolicyBadConfig(t *testing.T) {
-	host, module := apikeyModule(t)
+	host, module := policyModule(t, "apikey")
 	ctx := context.Background()
 	tests := []struct{ config, reason string }{
 		{`{"header": ""}`, `header \"\" is not a valid header name`},
@@ -338,30 +221,6 @@ func TestAPIKeyPolicyBadConfig(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use, for a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }
 
 func BenchmarkAPIKeyPolicy(b *testing.B) {

@@ -16,6 +16,8 @@ func TestLookup(t *testing.T) {
 		wantOK bool
 	}{
 		{"apikey", true},
+		{"oauth2", true},
+		{"cors", true},
 		{"nope", false},
 		{"", false},
 		{"../builtin", false},
@@ -45,8 +47,10 @@ func TestLookupReturnsCopy(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	got := Names()
-	if !slices.Contains(got, "apikey") {
-		t.Errorf("got %q, want it to contain apikey", got)
+	for _, name := range []string{"apikey", "cors", "oauth2"} {
+		if !slices.Contains(got, name) {
+			t.Errorf("got %q, want it to contain %s", got, name)
+		}
 	}
 	if !slices.IsSorted(got) {
 		t.Errorf("got %q, want sorted", got)

@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Lifecycle states of an API version.
@@ -25,6 +26,19 @@ const (
 	SecurityNone   = "none"
 )
 
+// Visibility of an API to the users of the admin API and the developer portal.
+const (
+	VisibilityPublic     = "public"
+	VisibilityPrivate    = "private"
+	VisibilityRestricted = "restricted"
+)
+
+// Access modes: an external API is served on the gateway listener, an internal one only on the internal listener.
+const (
+	AccessExternal = "external"
+	AccessInternal = "internal"
+)
+
 // Environments a credential and an endpoint list belong to.
 const (
 	Production = "production"
@@ -45,6 +59,16 @@ type API struct {
 	CORS       *CORS       `json:"cors,omitempty"`
 	Policies   Policies    `json:"policies"`
 	Operations []Operation `json:"operations"`
+
+	// Consumer-facing settings.
+	Visibility   string              `json:"visibility,omitempty"`   // VisibilityPublic (default), VisibilityPrivate, VisibilityRestricted
+	VisibleRoles []string            `json:"visibleRoles,omitempty"` // roles that see a restricted API
+	AccessMode   string              `json:"accessMode,omitempty"`   // AccessExternal (default) or AccessInternal
+	Owner        string              `json:"owner,omitempty"`        // publisher who created it; "" = an admin or legacy
+	Business     Contact             `json:"business,omitzero"`      // business owner
+	Technical    Contact             `json:"technical,omitzero"`     // technical owner
+	ScopeRoles   map[string][]string `json:"scopeRoles,omitempty"`   // scope → roles allowed to obtain it; absent = any subscribed app
+	OAuth2       *OAuth2Settings     `json:"oauth2,omitempty"`       // external issuers trusted; nil = only the cluster's own tokens
 
 	// Assigned by the cluster.
 	Revision  int   `json:"revision"`
@@ -125,4 +149,46 @@ type RevisionRecord struct {
 	Revision int   `json:"revision"`
 	API      API   `json:"api"`
 	At       int64 `json:"at"`
+}
+
+// Contact is a business or technical owner of an API.
+type Contact struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// OAuth2Settings lists the external token issuers an API trusts besides the cluster itself.
+type OAuth2Settings struct {
+	Issuers []ExternalIssuer `json:"issuers,omitempty"`
+}
+
+// ExternalIssuer is a trusted external OAuth2 issuer: tokens must carry Issuer as iss and Audience as aud, and be
+// signed with one of Algorithms by a key published at JWKSURL.
+type ExternalIssuer struct {
+	Issuer     string   `json:"issuer"`
+	JWKSURL    string   `json:"jwksUrl"`
+	Audience   string   `json:"audience,omitempty"`
+	Algorithms []string `json:"algorithms,omitempty"`
+}
+
+// transitions is the lifecycle table: state → states it may move to, in display order.
+var transitions = map[string][]string{
+	Created:     {PreReleased, Published},
+	PreReleased: {Published, Created},
+	Published:   {Blocked, Deprecated},
+	Blocked:     {Published, Deprecated, Retired},
+	Deprecated:  {Retired},
+	Retired:     nil,
+}
+
+// AllowedTransition reports whether an API version may move from one lifecycle state to another. Staying in the same
+// state is not a transition.
+func AllowedTransition(from, to string) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+// AllowedFrom returns the states an API version may move to from a lifecycle state (a new slice; nil if none or if
+// from is not a lifecycle state).
+func AllowedFrom(from string) []string {
+	return slices.Clone(transitions[from])
 }

@@ -29,6 +29,15 @@ type State struct {
 	Plugins map[string]*Plugin `json:"plugins"` // by PluginKey(name, version)
 	Blobs   map[string][]byte  `json:"blobs"`   // module bytes by SHA256 (immutable); a blob no plugin uses is dropped
 	Uploads map[string]*Upload `json:"uploads"` // chunked uploads in progress, by upload ID
+
+	Documents   map[string]map[string]*Document `json:"documents"`   // API ID → document name → document
+	Users       map[string]*User                `json:"users"`       // by name
+	ClientIndex map[string]string               `json:"clientIndex"` // OAuth2 client ID → application ID, kept by the FSM
+	Plans       map[string]*Plan                `json:"plans"`       // custom plans by name (built-in ones are BuiltinPlans)
+	SigningKeys map[string]*SigningKey          `json:"signingKeys"` // by KID
+	// Revoked maps a revoked token ID (jti, or a spent authorization code or refresh token) to its expiry in unix
+	// seconds: the token is refused until then, and the entry is dropped afterwards.
+	Revoked map[string]int64 `json:"revoked"`
 }
 
 // Request is what the FSM remembers of an applied idempotency key: enough to answer a retry with the result of the
@@ -40,6 +49,8 @@ type Request struct {
 	SubRef   string `json:"subRef,omitempty"`   // key.create: the subscription used, if any
 	Revision int    `json:"revision,omitempty"` // api.put: the revision stored
 	Changed  bool   `json:"changed,omitempty"`  // api.put, node.register, plugin.put: whether the state changed
+	Prev     string `json:"prev,omitempty"`     // api.lifecycle: the lifecycle state left
+	Count    int    `json:"count,omitempty"`    // token.revoke: how many token IDs were added
 }
 
 // SubKey is the SubIndex key of an application's subscription to an API major version.
@@ -62,6 +73,12 @@ func Empty() *State {
 		Plugins:       map[string]*Plugin{},
 		Blobs:         map[string][]byte{},
 		Uploads:       map[string]*Upload{},
+		Documents:     map[string]map[string]*Document{},
+		Users:         map[string]*User{},
+		ClientIndex:   map[string]string{},
+		Plans:         map[string]*Plan{},
+		SigningKeys:   map[string]*SigningKey{},
+		Revoked:       map[string]int64{},
 	}
 }
 
@@ -97,4 +114,65 @@ func (s *State) AppByName(name string) (*Application, bool) {
 func (s *State) Subscription(appID, api string, major int) (*Subscription, bool) {
 	sub, ok := s.Subscriptions[s.SubIndex[SubKey(appID, api, major)]]
 	return sub, ok
+}
+
+// ClientByID finds an OAuth2 client credential and its application by client ID.
+func (s *State) ClientByID(clientID string) (*Application, *ClientCredential, bool) {
+	app, ok := s.Apps[s.ClientIndex[clientID]]
+	if !ok {
+		return nil, nil, false
+	}
+	for _, c := range app.Credentials {
+		if c.ClientID == clientID {
+			return app, c, true
+		}
+	}
+	return nil, nil, false
+}
+
+// Plan returns a built-in or custom plan by name.
+func (s *State) Plan(name string) (Plan, bool) {
+	if p, ok := BuiltinPlan(name); ok {
+		return p, true
+	}
+	if p, ok := s.Plans[name]; ok {
+		return *p, true
+	}
+	return Plan{}, false
+}
+
+// PlanNames returns the names of every plan: the built-in ones in their order, then the custom ones sorted.
+func (s *State) PlanNames() []string {
+	out := make([]string, 0, len(BuiltinPlans)+len(s.Plans))
+	for _, p := range BuiltinPlans {
+		out = append(out, p.Name)
+	}
+	custom := make([]string, 0, len(s.Plans))
+	for name := range s.Plans {
+		custom = append(custom, name)
+	}
+	sort.Strings(custom)
+	return append(out, custom...)
+}
+
+// CurrentSigningKey returns the signing key new tokens are signed with: the one not retired.
+func (s *State) CurrentSigningKey() (*SigningKey, bool) {
+	for _, k := range s.SigningKeys {
+		if k.RetiredAt == 0 {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
+// IsRevoked reports whether a token ID is revoked and not yet past its expiry (nowSec in unix seconds).
+func (s *State) IsRevoked(tokenID string, nowSec int64) bool {
+	exp, ok := s.Revoked[tokenID]
+	return ok && nowSec <= exp
+}
+
+// Document returns a document of an API version.
+func (s *State) Document(apiID, name string) (*Document, bool) {
+	d, ok := s.Documents[apiID][name]
+	return d, ok
 }

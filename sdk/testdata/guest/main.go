@@ -35,6 +35,8 @@ func handleRequest(req sdk.Request, resp sdk.Response) (next bool, reqCtx uint32
 	case "error":
 		resp.WriteError(429, "rate_limited", `slow "down"`)
 		return false, 0
+	case "skip":
+		sdk.SkipResponse()
 	}
 	return true, 0
 }

@@ -64,12 +64,14 @@ type API struct {
 	URLs []string `json:"urls"`
 }
 
-// App is an application.
+// App is an application: its owner and the users it is shared with (read-only).
 type App struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	CreatedAt   int64  `json:"createdAt"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Owner       string   `json:"owner"`
+	SharedWith  []string `json:"sharedWith,omitempty"`
+	CreatedAt   int64    `json:"createdAt"`
 }
 
 // Key is an API key in a listing: never the key itself.
@@ -199,11 +201,7 @@ func (c *Client) CreateKey(ctx context.Context, r KeyRequest) (*CreatedKey, erro
 
 // ListKeys lists API keys, of one application (name or ID) if app is not empty.
 func (c *Client) ListKeys(ctx context.Context, app string) ([]Key, error) {
-	var q url.Values
-	if app != "" {
-		q = url.Values{"app": {app}}
-	}
-	return list[Key](ctx, c, call{method: http.MethodGet, path: "/v1/keys", query: q})
+	return list[Key](ctx, c, call{method: http.MethodGet, path: "/v1/keys", query: appQuery(app)})
 }
 
 // DeleteKey revokes an API key.

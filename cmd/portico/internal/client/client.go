@@ -157,7 +157,7 @@ func (c *Client) decode(resp *http.Response, cl call) error {
 		_, limit := c.httpFor(cl)
 		return c.transportError(cl.method, limit, err)
 	}
-	if cl.out == nil {
+	if cl.out == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(data, cl.out); err != nil {

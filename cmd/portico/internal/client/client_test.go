@@ -106,6 +106,27 @@ func TestRequests(t *testing.T) {
 			"GET", "/v1/keys", "app=web", "", "", false, `[]`},
 		{"delete app", func(c *Client) error { _, err := c.DeleteApp(context.Background(), "web"); return err },
 			"DELETE", "/v1/apps/web", "", "", "", true, ""},
+		{"put doc", func(c *Client) error {
+			_, err := c.PutDoc(context.Background(), "greet", "1.0", "getting started/2", []byte("# Hi\n"),
+				"text/markdown")
+			return err
+		}, "PUT", "/v1/apis/greet/1.0/docs/getting%20started%2F2", "", "text/markdown", "# Hi\n", true, ""},
+		{"credentials with only some settings", func(c *Client) error {
+			ttl, public := int64(60), false
+			_, err := c.SetCredentials(context.Background(), "my app", CredentialRequest{Env: "sandbox",
+				AccessTokenTTL: &ttl, Public: &public})
+			return err
+		}, "POST", "/v1/apps/my%20app/credentials", "", "application/json",
+			`{"env":"sandbox","accessTokenTtl":60,"public":false}`, true, ""},
+		{"subscribe to major 0", func(c *Client) error {
+			_, err := c.CreateSubscription(context.Background(), SubscriptionRequest{App: "a", API: "b", Plan: "Gold"})
+			return err
+		}, "POST", "/v1/subscriptions", "", "application/json", `{"app":"a","api":"b","major":0,"plan":"Gold"}`, true,
+			""},
+		{"whoami", func(c *Client) error { _, err := c.WhoAmI(context.Background()); return err },
+			"GET", "/v1/whoami", "", "", "", false, ""},
+		{"login", func(c *Client) error { _, err := c.Login(context.Background(), "alice", "pw"); return err },
+			"POST", "/v1/login", "", "application/json", `{"password":"pw","username":"alice"}`, true, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

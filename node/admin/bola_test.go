@@ -1,0 +1,85 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestBOLA has subscriber A try every read and write on subscriber B's application, its keys, subscription and
+// credentials, by name and by ID: every attempt answers as if the object did not exist, and nothing changes.
+func TestBOLA(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.deploy("greet.yaml", http.StatusOK)
+	e.deploy("greet-v2.yaml", http.StatusOK)
+	a, b := e.addUser("alice", "subscriber"), e.addUser("bob", "subscriber")
+	e.postAs(a, "/v1/apps", `{"name":"a-app"}`, http.StatusCreated)
+	bApp := e.postAs(b, "/v1/apps", `{"name":"b-app"}`, http.StatusCreated)
+	bKey := e.postAs(b, "/v1/keys", `{"app":"b-app","api":"greet","major":1}`, http.StatusCreated)
+	e.postAs(b, "/v1/apps/b-app/credentials", `{}`, http.StatusCreated)
+	bID, keyID, subID := bApp["id"].(string), bKey["id"].(string), bKey["subscription"].(string)
+
+	attempts := []struct {
+		name, method, path, body string
+	}{
+		{"get by name", "GET", "/v1/apps/b-app", ""},
+		{"get by id", "GET", "/v1/apps/" + bID, ""},
+		{"delete", "DELETE", "/v1/apps/b-app", ""},
+		{"delete by id", "DELETE", "/v1/apps/" + bID, ""},
+		{"credentials", "POST", "/v1/apps/b-app/credentials", `{"env":"sandbox"}`},
+		{"share", "POST", "/v1/apps/b-app/share", `{"users":["alice"]}`},
+		{"subscribe", "POST", "/v1/subscriptions", `{"app":"b-app","api":"greet","major":2}`},
+		{"subscribe by id", "POST", "/v1/subscriptions", `{"app":"` + bID + `","api":"greet","major":2}`},
+		{"list subscriptions", "GET", "/v1/subscriptions?app=b-app", ""},
+		{"delete subscription", "DELETE", "/v1/subscriptions/" + subID, ""},
+		{"key create", "POST", "/v1/keys", `{"app":"b-app","api":"greet","major":1,"env":"sandbox"}`},
+		{"key list", "GET", "/v1/keys?app=b-app", ""},
+		{"key list by id", "GET", "/v1/keys?app=" + bID, ""},
+		{"key delete", "DELETE", "/v1/keys/" + keyID, ""},
+		{"key regenerate", "POST", "/v1/keys/" + keyID + "/regenerate", ""},
+	}
+	before := e.store.State()
+	for _, c := range attempts {
+		t.Run(c.name, func(t *testing.T) {
+			rec := e.as(a, request{method: c.method, path: c.path, ctype: "application/json", body: c.body})
+			wantError(t, rec, http.StatusNotFound, "not_found", "not found")
+			if strings.Contains(rec.Body.String(), "bob") {
+				t.Errorf("the refusal names B: %s", rec.Body)
+			}
+		})
+	}
+	if after := e.store.State(); after.Index != before.Index {
+		t.Errorf("state index: got %d, want %d (nothing applied)", after.Index, before.Index)
+	}
+
+	t.Run("an absent key answers the same", func(t *testing.T) {
+		got := decodeObject(t, e.as(a, request{method: "DELETE", path: "/v1/keys/" + keyID}), http.StatusNotFound)
+		absent := decodeObject(t, e.as(a, request{method: "DELETE", path: "/v1/keys/0123456789abcdef"}),
+			http.StatusNotFound)
+		if strings.ReplaceAll(got["message"].(string), keyID, "ID") !=
+			strings.ReplaceAll(absent["message"].(string), "0123456789abcdef", "ID") {
+			t.Errorf("messages differ: %q and %q", got["message"], absent["message"])
+		}
+	})
+	lists := []string{"/v1/apps", "/v1/keys", "/v1/subscriptions"}
+	for _, p := range lists {
+		t.Run("list "+p, func(t *testing.T) {
+			body := e.as(a, request{method: "GET", path: p}).Body.String()
+			for _, leak := range []string{"b-app", bID, keyID, subID} {
+				if strings.Contains(body, leak) {
+					t.Errorf("A's list %s shows B's %s: %s", p, leak, body)
+				}
+			}
+		})
+	}
+	t.Run("B still has everything", func(t *testing.T) {
+		st := e.store.State()
+		app, ok := st.Apps[bID]
+		if !ok || len(app.SharedWith) != 0 || len(app.Credentials) != 1 || st.Keys[keyID] == nil ||
+			st.Keys[keyID].ExpiresAt != 0 || st.Subscriptions[subID] == nil {
+			t.Errorf("B's objects changed: app %+v, key %+v, subscription %+v", app, st.Keys[keyID],
+				st.Subscriptions[subID])
+		}
+	})
+}
