@@ -162,6 +162,10 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := a.now()
 	id := requestID(r)
 	sw := &statusWriter{ResponseWriter: w}
+	if isForwarded(r) {
+		// The forwarding member waits until it serves this index before it answers its caller.
+		sw.index = a.store.AppliedIndex
+	}
 	sw.Header().Set("X-Request-Id", id)
 	r = r.WithContext(withRequestID(r.Context(), id))
 	if handled, err := a.coordinate(sw, r); err != nil {

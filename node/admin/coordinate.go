@@ -243,6 +243,7 @@ func (a *Admin) forward(w http.ResponseWriter, r *http.Request) (handled bool, e
 			continue
 		}
 		defer resp.Body.Close()
+		a.awaitForwarded(ctx, resp)
 		copyHeader(w.Header(), resp.Header)
 		w.WriteHeader(resp.StatusCode)
 		_, _ = io.Copy(w, resp.Body)
@@ -250,6 +251,27 @@ func (a *Admin) forward(w http.ResponseWriter, r *http.Request) (handled bool, e
 	}
 	return true, forwardFailure(last, delivered)
 }
+
+// IndexHeader carries, on the leader's answer to a forwarded write, the state index that holds the write.
+const IndexHeader = "X-Portico-Index"
+
+// awaitForwarded waits, bounded, until this node serves the index the leader's successful answer names, so that a
+// client that wrote through this node reads its write here at once (its gateway included).
+func (a *Admin) awaitForwarded(ctx context.Context, resp *http.Response) {
+	if resp.StatusCode >= http.StatusMultipleChoices {
+		return
+	}
+	idx, err := strconv.ParseUint(resp.Header.Get(IndexHeader), 10, 64)
+	if err != nil {
+		return
+	}
+	if !a.waitServed(ctx, idx, servedWait) {
+		a.log.Warn("answering a forwarded write before this node serves it", "index", idx, "served", a.served())
+	}
+}
+
+// servedWait bounds how long a forwarded write's answer waits for this node to serve it.
+const servedWait = 5 * time.Second
 
 // forwardBody is a write's body kept for retries, or the body itself when it is too large to keep (once).
 type forwardBody struct {

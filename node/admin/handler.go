@@ -113,17 +113,24 @@ func randomHex(n int) string {
 // statusWriter records the status written, for the request log.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	index func() uint64 // if set, the answer carries IndexHeader: the state index when it was written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
+		if w.index != nil {
+			w.Header().Set(IndexHeader, strconv.FormatUint(w.index(), 10))
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}

@@ -319,3 +319,36 @@ func (n *Node) RunToExit(limit time.Duration, extra ...string) (int, string) {
 	}
 	return cmd.ProcessState.ExitCode(), logs.String()
 }
+
+// CLIAs runs the CLI against this node's admin API with another token (a user's), feeding stdin.
+func (n *Node) CLIAs(token, stdin string, args ...string) Result {
+	n.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	full := append([]string{"--server", n.AdminURL(), "--token", token}, args...)
+	cmd := exec.CommandContext(ctx, n.Bin, full...)
+	cmd.Env = append(os.Environ(), "PORTICO_CONFIG="+filepath.Join(n.t.TempDir(), "config.yaml"))
+	var out, errb bytes.Buffer
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			n.t.Fatalf("running portico %v: %v", args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return Result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+}
+
+// MustCLIAs is CLIAs that fails the test unless the CLI exits 0.
+func (n *Node) MustCLIAs(token string, args ...string) string {
+	n.t.Helper()
+	r := n.CLIAs(token, "", args...)
+	if r.Code != 0 {
+		n.t.Fatalf("portico %v: exit %d, stderr %q", args, r.Code, r.Stderr)
+	}
+	return r.Stdout
+}
