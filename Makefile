@@ -47,10 +47,12 @@ bench: bench-go bench-load bench-cluster
 bench-go: policies
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $$($(GO) list ./node/... ./plugins/... ./policies/... | grep -v /e2e) | tee bench-go.txt
 
-## bench-cluster: three real nodes: deploy propagation, write throughput through a follower, leader failover
+## bench-cluster: three real nodes: deploy propagation, write throughput through a follower, token revocation
+## reaching every node, leader failover
 bench-cluster: policies
 	$(GO) test -run '^$$' -bench 'ClusterDeployPropagation' -benchtime 200x ./node/e2e | tee bench-cluster.txt
 	$(GO) test -run '^$$' -bench 'ClusterWriteThroughput' -benchtime 2000x ./node/e2e | tee -a bench-cluster.txt
+	$(GO) test -run '^$$' -bench 'ClusterRevocation' -benchtime 100x ./node/e2e | tee -a bench-cluster.txt
 	$(GO) test -run '^$$' -bench 'ClusterFailover' -benchtime 5x ./node/e2e | tee -a bench-cluster.txt
 
 bench-load: build

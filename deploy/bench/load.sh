@@ -7,6 +7,8 @@
 #   goproxy         wrk -> bare Go httputil.ReverseProxy (deploy/bench/goproxy) -> backend
 #   portico-none    wrk -> portico node, API with security [none] -> backend
 #   portico-apikey  wrk -> portico node, API with the api-key wasm policy -> backend
+#   portico-oauth2  wrk -> portico node, API with the oauth2 wasm policy (ES256 JWT access token) -> backend
+# and, after the rounds, the node's OAuth2 token endpoint (client_credentials grant) on its own.
 # Layout: wrk on CPU 0, backend and gateways on CPU 1 (taskset). Rounds are interleaved with the order rotated each
 # round; the summary gives medians of requests/s, p50/p99 latency and gateway CPU microseconds per request, and ratios
 # between targets of the same run. Also measured: node start-up to first served request, and idle node RSS.
@@ -70,13 +72,13 @@ EOF
 
 start_portico() {
   "${SUT[@]}" "$ROOT/bin/portico" node run --id bench --data-dir "$OUT/node" --gateway-addr 127.0.0.1:$P_GW \
-    --admin-addr 127.0.0.1:$P_ADMIN --raft-addr 127.0.0.1:$P_RAFT "$@" >>"$OUT/node.log" 2>&1 &
+    --admin-addr 127.0.0.1:$P_ADMIN --raft-addr 127.0.0.1:$P_RAFT --tls-dir "$OUT/tls" "$@" >>"$OUT/node.log" 2>&1 &
   PORTICO_PID=$!; PIDS_ALL+=("$PORTICO_PID")
 }
 
 provision() {
   local cli=("$ROOT/bin/portico" --server http://127.0.0.1:$P_ADMIN --token "$(cat "$OUT/node/admin.token")")
-  for sec in none api-key; do
+  for sec in none api-key oauth2; do
     cat >"$OUT/api-$sec.yaml" <<EOF
 name: bench-$sec
 version: "1.0"
@@ -94,6 +96,42 @@ EOF
   "${cli[@]}" app create bench >/dev/null
   KEY=$("${cli[@]}" -o json key create --app bench --api bench-api-key | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
   [[ -n $KEY ]] || die "could not create an API key"
+  "${cli[@]}" sub create --app bench --api bench-oauth2 --major 1 --plan Unlimited >/dev/null
+  local cred
+  cred=$("${cli[@]}" -o json app credentials bench --env production)
+  CLIENT_ID=$(sed -n 's/.*"clientId": *"\([^"]*\)".*/\1/p' <<<"$cred")
+  CLIENT_SECRET=$(sed -n 's/.*"clientSecret": *"\([^"]*\)".*/\1/p' <<<"$cred")
+  [[ -n $CLIENT_ID && -n $CLIENT_SECRET ]] || die "could not create client credentials"
+}
+
+# access_token asks the node for a client_credentials access token (valid 900 s: longer than a run).
+access_token() {
+  local i tok
+  for i in $(seq 1 50); do
+    tok=$(curl -fsS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials \
+      "http://127.0.0.1:$P_GW/oauth2/token" 2>/dev/null | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+    [[ -n $tok ]] && { echo "$tok"; return; }
+    sleep 0.1
+  done
+  die "could not get an access token"
+}
+
+# token_endpoint measures the OAuth2 token endpoint alone: client_credentials grants, each signing a new ES256 JWT.
+token_endpoint() {
+  local basic c0 c1 reqs
+  basic=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
+  printf 'wrk.method = "POST"\nwrk.body = "grant_type=client_credentials"\n' >"$OUT/token.lua"
+  printf 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.headers["Authorization"] = "Basic %s"\n' \
+    "$basic" >>"$OUT/token.lua"
+  c0=$(cpu_ticks "$PORTICO_PID")
+  timeout $((DURATION + 20)) "${LOAD[@]}" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$OUT/token.lua" \
+    "http://127.0.0.1:$P_GW/oauth2/token" >"$OUT/raw/token.txt" 2>&1 || echo "warning: wrk token exited non-zero" >&2
+  c1=$(cpu_ticks "$PORTICO_PID")
+  reqs=$(awk '/requests in/{print $1}' "$OUT/raw/token.txt")
+  awk -v d=$((c1 - c0)) -v t="$(getconf CLK_TCK)" -v q="${reqs:-0}" -v dur="$DURATION" '
+    /^Requests\/sec:/ { rps = $2 } $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Non-2xx/ { bad = $NF }
+    END { printf "token endpoint (client_credentials, one run of %ss): %s req/s, p50 %s, p99 %s, %.1f us CPU/token, non-2xx %d\n",
+      dur, rps, p50, p99, (q > 0 ? d / t * 1e6 / q : -1), bad + 0 }' "$OUT/raw/token.txt" | tee "$OUT/token.txt"
 }
 
 cpu_ticks() { local t=0 p; local -a f; for p in "$@"; do [[ -r /proc/$p/stat ]] || continue
@@ -126,9 +164,9 @@ summary() {
     return k == 0 ? 0 : (k % 2) ? x[(k+1)/2] : (x[k/2] + x[k/2+1]) / 2 }
   { rows++; name[rows] = $1; for (c = 2; c <= 6; c++) val[rows, c] = $c; seen[$1] = 1; R[$1, $7] = $2; rr[$7] = 1 }
   END {
-    split("direct nginx goproxy portico-none portico-apikey", T, " ")
+    split("direct nginx goproxy portico-none portico-apikey portico-oauth2", T, " ")
     printf "| target | median req/s | p50 us | p99 us | gateway CPU us/req | errors |\n|---|---|---|---|---|---|\n"
-    for (i = 1; i <= 5; i++) { n = T[i]; if (!(n in seen)) continue
+    for (i = 1; i in T; i++) { n = T[i]; if (!(n in seen)) continue
       rps[n] = median_of(2, n); printf "| %s | %.0f | %.0f | %.0f | %.1f | %d |\n", n, rps[n], median_of(3, n), median_of(4, n), median_of(5, n), median_of(6, n) }
     printf "\nratios of median req/s (same run):\n"
     printf "  nginx / direct            %.2f\n", rps["nginx"] / rps["direct"]
@@ -136,10 +174,12 @@ summary() {
     printf "  portico-none / goproxy    %.2f   (target >= 1.2)\n", rps["portico-none"] / rps["goproxy"]
     printf "  portico-none / nginx      %.2f\n", rps["portico-none"] / rps["nginx"]
     printf "  portico-apikey / none     %.2f   (target >= 0.85)\n", rps["portico-apikey"] / rps["portico-none"]
+    printf "  portico-oauth2 / none     %.2f\n", rps["portico-oauth2"] / rps["portico-none"]
     printf "median of per-round ratios (each round runs every target back to back):\n"
     printf "  portico-none / goproxy    %.2f\n", paired("portico-none", "goproxy")
     printf "  portico-none / nginx      %.2f\n", paired("portico-none", "nginx")
     printf "  portico-apikey / none     %.2f\n", paired("portico-apikey", "portico-none")
+    printf "  portico-oauth2 / none     %.2f\n", paired("portico-oauth2", "portico-none")
   }' "$OUT/results.tsv"
 }
 
@@ -154,6 +194,7 @@ main() {
   "${SUT[@]}" "$OUT/bin/backend" -addr 127.0.0.1:$P_BACKEND & BACKEND_PID=$!; PIDS_ALL+=("$BACKEND_PID")
   "${SUT[@]}" "$OUT/bin/goproxy" -addr 127.0.0.1:$P_GOPROXY -upstream http://127.0.0.1:$P_BACKEND & GOPROXY_PID=$!; PIDS_ALL+=("$GOPROXY_PID")
   start_nginx
+  "$ROOT/bin/portico" tls init --dir "$OUT/tls" --nodes bench >/dev/null
   start_portico --bootstrap
   wait_http http://127.0.0.1:$P_ADMIN/healthz
   provision
@@ -165,13 +206,15 @@ main() {
   IDLE_RSS=$(awk '/VmRSS/{print $2" "$3}' /proc/$PORTICO_PID/status)
   wait_http http://127.0.0.1:$P_BACKEND/ ; wait_http http://127.0.0.1:$P_NGINX/ ; wait_http http://127.0.0.1:$P_GOPROXY/
   wait_http http://127.0.0.1:$P_GW/bench-api-key/v1/hello "api-key: $KEY"
+  TOKEN=$(access_token)
+  wait_http http://127.0.0.1:$P_GW/bench-oauth2/v1/hello "Authorization: Bearer $TOKEN"
   local nginx_pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
-  local -a names=(direct nginx goproxy portico-none portico-apikey)
+  local -a names=(direct nginx goproxy portico-none portico-apikey portico-oauth2)
   declare -A url=([direct]=http://127.0.0.1:$P_BACKEND/bench/hello [nginx]=http://127.0.0.1:$P_NGINX/bench/hello
     [goproxy]=http://127.0.0.1:$P_GOPROXY/bench/hello [portico-none]=http://127.0.0.1:$P_GW/bench-none/v1/hello
-    [portico-apikey]=http://127.0.0.1:$P_GW/bench-api-key/v1/hello)
-  declare -A pids=([direct]=$BACKEND_PID [nginx]=$nginx_pids [goproxy]=$GOPROXY_PID [portico-none]=$PORTICO_PID [portico-apikey]=$PORTICO_PID)
-  declare -A hdr=([portico-apikey]="api-key: $KEY")
+    [portico-apikey]=http://127.0.0.1:$P_GW/bench-api-key/v1/hello [portico-oauth2]=http://127.0.0.1:$P_GW/bench-oauth2/v1/hello)
+  declare -A pids=([direct]=$BACKEND_PID [nginx]=$nginx_pids [goproxy]=$GOPROXY_PID [portico-none]=$PORTICO_PID [portico-apikey]=$PORTICO_PID [portico-oauth2]=$PORTICO_PID)
+  declare -A hdr=([portico-apikey]="api-key: $KEY" [portico-oauth2]="Authorization: Bearer $TOKEN")
   {
     echo "# load.sh $(date -u +%FT%TZ); $(nproc) CPUs; $(go version | cut -d' ' -f3); $(nginx -v 2>&1)"
     echo "# wrk -t2 -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds; wrk on CPU 0, servers on CPU 1"
@@ -186,7 +229,8 @@ main() {
       run_round "$n" "${url[$n]}" "${pids[$n]}" "${hdr[$n]:-}" "r$r"
     done
   done
-  { summary; echo; echo "node start-up to first served request: ${STARTUP_MS} ms (restart with one API deployed)"
+  token_endpoint
+  { summary; echo; cat "$OUT/token.txt"; echo; echo "node start-up to first served request: ${STARTUP_MS} ms (restart with one API deployed)"
     echo "idle node RSS: $IDLE_RSS"; } | tee "$OUT/summary.txt"
 }
 main "$@"

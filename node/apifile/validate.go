@@ -88,7 +88,19 @@ func (v *validator) identity(a *state.API) {
 		v.fail("context", "required")
 	} else if err := route.CheckContext(a.Context); err != nil {
 		v.fail("context", "%v", err)
+	} else if reservedContext(a.Context) {
+		v.fail("context", "%q is reserved for the gateway's own endpoints (/oauth2, /.well-known)", a.Context)
 	}
+}
+
+// reservedContext reports whether context is or lies under a path the gateway serves itself.
+func reservedContext(context string) bool {
+	for _, p := range []string{"/oauth2", "/.well-known"} {
+		if context == p || strings.HasPrefix(context, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // security checks a security list; nil means omitted.

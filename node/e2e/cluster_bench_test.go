@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -161,4 +163,81 @@ func percentile(xs []float64, p float64) float64 {
 	slices.Sort(s)
 	i := int(float64(len(s))*p/100+0.5) - 1
 	return s[min(max(i, 0), len(s)-1)]
+}
+
+// BenchmarkClusterRevocation revokes b.N access tokens on one node and reports the p50 and p99 of the time from
+// sending the revocation to every node of the cluster refusing the token (each node polled every millisecond).
+func BenchmarkClusterRevocation(b *testing.B) {
+	be := newBackendB(b)
+	c := nodetest.NewCluster(b, nodeIDs)
+	c.Start()
+	n1, n3 := c.Nodes[0], c.Nodes[2]
+	api := strings.ReplaceAll("name: rev\nversion: \"1.0\"\ncontext: /rev\nsecurity: [oauth2]\nendpoints:\n  production: [{{BACKEND}}]\noperations:\n  - method: GET\n    path: /x\n", "{{BACKEND}}", be)
+	r := adminRaw(n1, http.MethodPost, "/v1/apis?wait=all", "application/yaml", api)
+	if r.status != http.StatusOK {
+		b.Fatalf("deploy: %d %s", r.status, r.body)
+	}
+	adminRaw(n1, http.MethodPost, "/v1/apps", "application/json", `{"name":"rev"}`)
+	if r := adminRaw(n1, http.MethodPost, "/v1/subscriptions", "application/json", `{"app":"rev","api":"rev","major":1,"plan":"Gold"}`); r.status != http.StatusCreated {
+		b.Fatalf("subscribe: %d %s", r.status, r.body)
+	}
+	r = adminRaw(n1, http.MethodPost, "/v1/apps/rev/credentials", "application/json", `{"env":"production"}`)
+	var cred struct{ ClientID, ClientSecret string }
+	if err := json.Unmarshal(r.body, &cred); err != nil || cred.ClientSecret == "" {
+		b.Fatalf("credentials: %d %s", r.status, r.body)
+	}
+	waitSigningKey(b, c)
+	lags := make([]float64, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		tok := clientToken(b, n1, cred.ClientID, cred.ClientSecret)
+		for _, n := range c.Nodes {
+			waitTokenStatus(b, n, tok, http.StatusOK)
+		}
+		b.StartTimer()
+		start := time.Now()
+		revoke(b, n3, cred.ClientID, cred.ClientSecret, tok)
+		for _, n := range c.Nodes {
+			waitTokenStatus(b, n, tok, http.StatusUnauthorized)
+		}
+		lags = append(lags, float64(time.Since(start).Microseconds())/1000)
+	}
+	b.StopTimer()
+	b.ReportMetric(percentile(lags, 50), "refused-everywhere-p50-ms")
+	b.ReportMetric(percentile(lags, 99), "refused-everywhere-p99-ms")
+}
+
+func newBackendB(b *testing.B) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func clientToken(b *testing.B, n *nodetest.Node, id, secret string) string {
+	status, out := oauthPost(b, n, "/oauth2/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
+	if status != http.StatusOK || out.AccessToken == "" {
+		b.Fatalf("token: %d %+v", status, out)
+	}
+	return out.AccessToken
+}
+
+func revoke(b *testing.B, n *nodetest.Node, id, secret, tok string) {
+	if status, out := oauthPost(b, n, "/oauth2/revoke", id, secret, url.Values{"token": {tok}}); status != http.StatusOK {
+		b.Fatalf("revoke: %d %+v", status, out)
+	}
+}
+
+func waitTokenStatus(b *testing.B, n *nodetest.Node, tok string, want int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := call(http.MethodGet, n.GatewayURL()+"/rev/v1/x", map[string]string{"Authorization": "Bearer " + tok})
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: got %d, want %d within 10s", n.ID, got, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -67,7 +67,7 @@ type tokenResponse struct {
 }
 
 // oauthPost posts a form to a gateway's OAuth2 endpoint with HTTP Basic client authentication.
-func oauthPost(t *testing.T, n *nodetest.Node, path, clientID, secret string, form url.Values) (int, tokenResponse) {
+func oauthPost(t testing.TB, n *nodetest.Node, path, clientID, secret string, form url.Values) (int, tokenResponse) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, n.GatewayURL()+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -86,7 +86,7 @@ func oauthPost(t *testing.T, n *nodetest.Node, path, clientID, secret string, fo
 }
 
 // waitSigningKey waits until every node publishes a signing key in its JWKS.
-func waitSigningKey(t *testing.T, c *nodetest.Cluster) {
+func waitSigningKey(t testing.TB, c *nodetest.Cluster) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for _, n := range c.Nodes {
