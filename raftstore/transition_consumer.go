@@ -125,6 +125,12 @@ func createAdminToken(next *state.State, c *CreateAdminToken, rec *state.Request
 		return nil, conflict("admin token id %q exists", tok.ID)
 	}
 	next.AdminTokens = maps.Clone(next.AdminTokens)
+	// Expired tokens (logins, mostly) are dropped here, by the new token's creation time, so they do not pile up.
+	for id, t := range next.AdminTokens {
+		if t.ExpiresAt != 0 && t.ExpiresAt <= tok.CreatedAt {
+			delete(next.AdminTokens, id)
+		}
+	}
 	next.AdminTokens[tok.ID] = &tok
 	rec.Ref = tok.ID
 	return CreateAdminTokenResult{Token: &tok}, nil

@@ -279,6 +279,21 @@ func TestUserTransitions(t *testing.T) {
 			},
 		},
 		{name: "duplicate user", setup: []Command{testUser("alice", state.RoleSubscriber)}, cmd: testUser("alice", state.RoleAdmin), wantCode: CodeConflict, wantMsg: `"alice"`},
+		{
+			name: "a new admin token drops expired ones",
+			setup: []Command{testUser("alice", state.RoleSubscriber),
+				&CreateAdminToken{Token: state.AdminToken{ID: "old", User: "alice", Hash: []byte{1}, CreatedAt: 1000, ExpiresAt: 2000}},
+				&CreateAdminToken{Token: state.AdminToken{ID: "live", User: "alice", Hash: []byte{2}, CreatedAt: 1000, ExpiresAt: 9000}},
+				&CreateAdminToken{Token: state.AdminToken{ID: "forever", User: "alice", Hash: []byte{3}, CreatedAt: 1000}}},
+			cmd: &CreateAdminToken{Token: state.AdminToken{ID: "new", User: "alice", Hash: []byte{4}, CreatedAt: 5000, ExpiresAt: 9000}},
+			check: func(t *testing.T, st *state.State, _ any) {
+				for id, want := range map[string]bool{"old": false, "live": true, "forever": true, "new": true} {
+					if _, got := st.AdminTokens[id]; got != want {
+						t.Errorf("token %s present: got %v, want %v", id, got, want)
+					}
+				}
+			},
+		},
 		{name: "bad user name", cmd: testUser("Alice!", state.RoleSubscriber), wantCode: CodeInvalid, wantMsg: "user name"},
 		{name: "bad role", cmd: testUser("alice", "root"), wantCode: CodeInvalid, wantMsg: `role: "root"`},
 		{

@@ -131,9 +131,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
 	return w.ResponseWriter.Write(b)
 }
 
