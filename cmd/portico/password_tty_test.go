@@ -131,3 +131,71 @@ func drain(t *testing.T, master *os.File) string {
 	}
 	return string(out)
 }
+
+func TestPasswdReadsThePasswordsFromTheTerminalWithoutEcho(t *testing.T) {
+	cases := []struct {
+		name   string
+		typed  []string
+		code   int
+		stderr string
+		posted bool
+	}{
+		{"matching", []string{oldPassword, newPassword, newPassword}, exitOK,
+			"Current password: \nNew password: \nNew password again: \n", true},
+		{"differing", []string{oldPassword, newPassword, newPassword + "x"}, exitError,
+			"Current password: \nNew password: \nNew password again: \nportico: the two new passwords typed differ: " +
+				"nothing was changed\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			master, tty := openPTY(t)
+			if !echoing(t, tty) {
+				t.Fatal("a new terminal does not echo: the test would prove nothing")
+			}
+			f := newFakeAdmin(t, fakeReply{200, nil, `{"user":"alice","role":"subscriber"}`},
+				fakeReply{200, nil, `{"name":"alice","changed":true}`})
+			done := make(chan result, 1)
+			go func() { done <- runReader(tty, "--server", f.url, "--token", testToken, "user", "passwd") }()
+			waitNoEcho(t, tty)
+			// Typed while echo is off: the terminal handles input as it arrives, so none of it is echoed.
+			if _, err := master.Write([]byte(strings.Join(tc.typed, "\n") + "\n")); err != nil {
+				t.Fatalf("typing the passwords: %v", err)
+			}
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("user passwd did not return within 10s")
+			}
+			if r.code != tc.code || r.stderr != tc.stderr {
+				t.Errorf("user passwd: got exit %d, stderr %q, want %d, %q", r.code, r.stderr, tc.code, tc.stderr)
+			}
+			reqs := f.requests()
+			want := `{"currentPassword":"` + oldPassword + `","password":"` + newPassword + `"}`
+			if tc.posted && (len(reqs) != 2 || reqs[1].body != want) || !tc.posted && len(reqs) != 1 {
+				t.Errorf("requests: got %+v, want whoami then the change posted: %v", reqs, tc.posted)
+			}
+			if !echoing(t, tty) {
+				t.Error("echo is still off after the command: the terminal was not restored")
+			}
+			shown := drain(t, master) + r.stdout + r.stderr
+			for _, p := range tc.typed {
+				if strings.Contains(shown, p) {
+					t.Errorf("a password was shown: %q", shown)
+				}
+			}
+		})
+	}
+}
+
+// waitNoEcho waits, bounded, until the program reading tty turns echo off to ask for a password.
+func waitNoEcho(t *testing.T, tty *os.File) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for echoing(t, tty) {
+		if time.Now().After(deadline) {
+			t.Fatal("echo still on after 10s: the command never asked for a password")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

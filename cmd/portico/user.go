@@ -37,6 +37,7 @@ func userCommand(g *globalFlags) *cli.Command {
 			{Name: "list", Usage: "list users", Action: action(g, nil, userList)},
 			{Name: "delete", Usage: "delete a user and its admin tokens", ArgsUsage: "NAME",
 				Action: action(g, []string{"NAME"}, userDelete)},
+			passwdCommand(g),
 		},
 	}
 }

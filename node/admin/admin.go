@@ -128,6 +128,7 @@ func (a *Admin) routes() {
 	a.subRoutes()
 	a.keyRoutes()
 	a.userRoutes()
+	a.tokenRoutes()
 	a.signingRoutes()
 	a.handle("GET /v1/cluster", a.only("read the cluster status", adminOnly, a.clusterStatus))
 	a.handle("POST /v1/cluster/join", a.only("change the cluster", adminOnly, a.join))

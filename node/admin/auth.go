@@ -19,11 +19,12 @@ var (
 	publishers = []string{state.RoleAdmin, state.RolePublisher}
 )
 
-// caller is who sent a request: the user its admin token belongs to and that user's role. The bootstrap token has no
-// user and acts as an admin.
+// caller is who sent a request: the user its admin token belongs to, that user's role, and the ID of the token it
+// presented. The bootstrap token has no user and acts as an admin.
 type caller struct {
-	User string
-	Role string
+	User    string
+	Role    string
+	TokenID string
 }
 
 func (c caller) admin() bool { return c.Role == state.RoleAdmin }
@@ -80,13 +81,13 @@ func (a *Admin) identify(st *state.State, token string) (caller, bool) {
 		return caller{}, false
 	}
 	if t.User == "" {
-		return caller{Role: state.RoleAdmin}, true
+		return caller{Role: state.RoleAdmin, TokenID: t.ID}, true
 	}
 	u, ok := st.Users[t.User]
 	if !ok || !state.ValidRole(u.Role) {
 		return caller{}, false
 	}
-	return caller{User: u.Name, Role: u.Role}, true
+	return caller{User: u.Name, Role: u.Role, TokenID: t.ID}, true
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.

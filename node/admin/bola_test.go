@@ -19,6 +19,7 @@ func TestBOLA(t *testing.T) {
 	bKey := e.postAs(b, "/v1/keys", `{"app":"b-app","api":"greet","major":1}`, http.StatusCreated)
 	e.postAs(b, "/v1/apps/b-app/credentials", `{}`, http.StatusCreated)
 	bID, keyID, subID := bApp["id"].(string), bKey["id"].(string), bKey["subscription"].(string)
+	bTokenID := findToken(e.store.State(), b).ID
 
 	attempts := []struct {
 		name, method, path, body string
@@ -38,6 +39,7 @@ func TestBOLA(t *testing.T) {
 		{"key list by id", "GET", "/v1/keys?app=" + bID, ""},
 		{"key delete", "DELETE", "/v1/keys/" + keyID, ""},
 		{"key regenerate", "POST", "/v1/keys/" + keyID + "/regenerate", ""},
+		{"token revoke", "DELETE", "/v1/tokens/" + bTokenID, ""},
 	}
 	before := e.store.State()
 	for _, c := range attempts {
@@ -62,11 +64,11 @@ func TestBOLA(t *testing.T) {
 			t.Errorf("messages differ: %q and %q", got["message"], absent["message"])
 		}
 	})
-	lists := []string{"/v1/apps", "/v1/keys", "/v1/subscriptions"}
+	lists := []string{"/v1/apps", "/v1/keys", "/v1/subscriptions", "/v1/tokens"}
 	for _, p := range lists {
 		t.Run("list "+p, func(t *testing.T) {
 			body := e.as(a, request{method: "GET", path: p}).Body.String()
-			for _, leak := range []string{"b-app", bID, keyID, subID} {
+			for _, leak := range []string{"b-app", bID, keyID, subID, bTokenID, "bob"} {
 				if strings.Contains(body, leak) {
 					t.Errorf("A's list %s shows B's %s: %s", p, leak, body)
 				}

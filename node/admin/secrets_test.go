@@ -44,7 +44,7 @@ func TestSecretsNeverRead(t *testing.T) {
 
 	reads := []string{"/v1/apps", "/v1/apps/mobile", "/v1/keys", "/v1/keys?app=mobile", "/v1/subscriptions",
 		"/v1/apis", "/v1/apis/greet/1.0", "/v1/apis/greet/consumers", "/v1/users", "/v1/whoami", "/v1/plans",
-		"/v1/signing-keys", "/v1/status", "/v1/cluster", "/v1/plugins", "/v1/apis/greet/1.0/docs"}
+		"/v1/signing-keys", "/v1/status", "/v1/cluster", "/v1/plugins", "/v1/apis/greet/1.0/docs", "/v1/tokens"}
 	for _, token := range []string{testToken, subToken, pubToken, loginToken} {
 		for _, p := range reads {
 			rec := e.as(token, request{method: "GET", path: p})

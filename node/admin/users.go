@@ -17,7 +17,7 @@ import (
 
 // Bounds of a new password (hashed by package oauth: PBKDF2-SHA256, 16-byte salt, 210000 iterations, 32-byte key).
 const (
-	minPassword = 8
+	minPassword = 12
 	maxPassword = 1024
 )
 
@@ -67,6 +67,7 @@ func (a *Admin) userRoutes() {
 	a.handle("POST /v1/users", a.only("manage users", adminOnly, a.createUser))
 	a.handle("GET /v1/users", a.only("list users", adminOnly, a.listUsers))
 	a.handle("DELETE /v1/users/{name}", a.only("manage users", adminOnly, a.deleteUser))
+	a.handle("POST /v1/users/{name}/password", a.auth(a.setPassword))
 	a.handle("POST /v1/login", a.login)
 	a.handle("GET /v1/whoami", a.auth(a.whoami))
 }
@@ -175,9 +176,7 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, ok := checkPassword(a.store.State(), req.Username, req.Password)
 	if !ok {
-		e := httperr.New(http.StatusUnauthorized, loginRefused)
-		e.Header = http.Header{"Www-Authenticate": {`Bearer realm="portico-admin"`}}
-		return e
+		return loginRefusal()
 	}
 	key, err := requestKey(r)
 	if err != nil {
@@ -190,6 +189,13 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: expires, User: u.Name, Role: u.Role})
+}
+
+// loginRefusal is the 401 answer to a wrong user name or password.
+func loginRefusal() error {
+	e := httperr.New(http.StatusUnauthorized, loginRefused)
+	e.Header = http.Header{"Www-Authenticate": {`Bearer realm="portico-admin"`}}
+	return e
 }
 
 // dummyUser stands in for a user who does not exist, so that refusing them costs a derivation too.

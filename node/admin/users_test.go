@@ -41,7 +41,7 @@ func TestUsers(t *testing.T) {
 		{"duplicate", `{"name":"alice","role":"admin"}`, 409, "alice"},
 		{"bad name", `{"name":"Alice!","role":"admin"}`, 400, "name:"},
 		{"bad role", `{"name":"carol","role":"root"}`, 400, `role: "root" is not one of`},
-		{"short password", `{"name":"carol","role":"admin","password":"short"}`, 400, "password: must be 8"},
+		{"short password", `{"name":"carol","role":"admin","password":"short"}`, 400, "password: must be 12"},
 		{"unknown field", `{"name":"carol","role":"admin","token":"x"}`, 400, `unknown field "token"`},
 	}
 	for _, c := range refused {
@@ -84,14 +84,14 @@ func TestLogin(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	e := newEnvWith(t, func(c *Config) { c.Now = clk.Now })
-	e.postJSON("/v1/users", `{"name":"erin","role":"subscriber","password":"s3cret-pass"}`, http.StatusCreated)
+	e.postJSON("/v1/users", `{"name":"erin","role":"subscriber","password":"s3cret-passphrase"}`, http.StatusCreated)
 	e.postJSON("/v1/users", `{"name":"nopass","role":"admin"}`, http.StatusCreated)
 	login := func(body string) *httptest.ResponseRecorder {
 		return e.do(request{method: "POST", path: "/v1/login", ctype: "application/json", body: body,
 			header: map[string]string{"Authorization": ""}})
 	}
 
-	ok := decodeObject(t, login(`{"username":"erin","password":"s3cret-pass"}`), http.StatusOK)
+	ok := decodeObject(t, login(`{"username":"erin","password":"s3cret-passphrase"}`), http.StatusOK)
 	token, _ := ok["token"].(string)
 	wantExp := float64(clk.Now().Add(12 * time.Hour).UnixMilli())
 	if token == "" || ok["user"] != "erin" || ok["role"] != "subscriber" || ok["expiresAt"] != wantExp {
@@ -104,7 +104,7 @@ func TestLogin(t *testing.T) {
 
 	refused := []struct{ name, body string }{
 		{"wrong password", `{"username":"erin","password":"s3cret-pasS"}`},
-		{"unknown user", `{"username":"frank","password":"s3cret-pass"}`},
+		{"unknown user", `{"username":"frank","password":"s3cret-passphrase"}`},
 		{"user without a password", `{"username":"nopass","password":""}`},
 		{"empty", `{"username":"","password":""}`},
 	}
@@ -124,7 +124,7 @@ func TestLogin(t *testing.T) {
 	clk.Advance(time.Millisecond)
 	wantError(t, e.as(token, request{method: "GET", path: "/v1/whoami"}), http.StatusUnauthorized, "unauthorized",
 		"admin token")
-	for _, secret := range []string{"s3cret-pass", token} {
+	for _, secret := range []string{"s3cret-passphrase", token} {
 		if strings.Contains(e.logs.String(), secret) {
 			t.Errorf("logs contain a password or token")
 		}
