@@ -25,11 +25,11 @@ type Credential struct {
 //
 // It runs on every authenticated request inside the guest, where each loop iteration is costly (the host checks the
 // call's deadline at every loop header, about 30-50 ns each): it scans the record eight bytes at a time, about a
-// quarter of the iterations of splitting with strings.Cut, and allocates one string for the whole record, whose
+// quarter of the iterations of splitting with strings.Cut, and makes one string for the whole record, whose
 // substrings become the fields.
 func decodeCredential(b []byte) Credential {
 	var c Credential
-	s := string(b)
+	s := strs.string(b)
 	start, eq := 0, -1 // start of the current entry, position of its first '=' (-1 before it)
 	for i := 0; i < len(b); i += 8 {
 		w := load8(b, i)

@@ -44,9 +44,16 @@
 // synchronous: do not start goroutines or timers, and do not block waiting for anything; no code of the guest runs
 // between calls.
 //
-// Values returned by the views are copies and stay valid after the call. The request can only be edited in the
-// request handler (the host fails the request otherwise); edits apply to the request sent upstream.
+// Values returned by the views are copies and stay valid after the call, except those of [Headers.Peek] and
+// [PeekProperty]: they are views of the SDK's read buffer, valid until the next call into the SDK, and save the copy
+// on a hot path that only inspects a value or hands it straight back to the host ([AuthenticateBytes]). The request
+// can only be edited in the request handler (the host fails the request otherwise); edits apply to the request sent
+// upstream.
 //
 // Each view method is a host call that copies data across the wasm boundary: on the hot path read only what the
-// policy needs, for example [Request.Header] rather than listing all headers.
+// policy needs, for example [Request.Header] rather than listing all headers. Guest code is slower than the same Go
+// on the host: with the call deadlines the host enforces, every jump the guest takes (each loop iteration, each
+// taken branch, the entry into most functions) exits to a deadline check of about 30 ns, and an allocation makes
+// dozens of them. Prefer the Peek views on the hot path, avoid allocating there, and loop over words rather than
+// bytes.
 package sdk

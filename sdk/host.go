@@ -4,6 +4,7 @@ package sdk
 
 import (
 	"fmt"
+	"unsafe"
 
 	"portico/plugins/abi"
 )
@@ -46,9 +47,19 @@ func Logf(level int32, format string, args ...any) {
 // Property returns the request property key (see the abi.Prop* constants, for example abi.PropAPIName or a value
 // set by an earlier policy such as abi.PropAuthApp), or "" when it is not set.
 func Property(key string) string {
-	return readString(func(buf *byte, limit uint32) uint32 {
+	return strs.string(PeekProperty(key))
+}
+
+// PeekProperty is Property without copying: the value is a view of the SDK's read buffer, valid only until the
+// next call into the SDK, and must not be modified.
+func PeekProperty(key string) []byte {
+	n := getProperty(key, &scratch[0], uint32(len(scratch)))
+	if n <= uint32(len(scratch)) {
+		return scratch[:n]
+	}
+	return readAgain(func(buf *byte, limit uint32) uint32 {
 		return getProperty(key, buf, limit)
-	})
+	}, n)
 }
 
 // SetProperty sets a request property that later policies and the gateway read. Only keys under "auth." may be set
@@ -66,6 +77,12 @@ func SetProperty(key, value string) {
 // abi.PropAuthSubject, ...). The policy decides what to answer for each verdict.
 func Authenticate(kind uint32, credential string) int32 {
 	return authenticate(kind, credential)
+}
+
+// AuthenticateBytes is Authenticate for a credential held in a byte slice, such as a view returned by
+// [Headers.Peek]: the host reads it during the call only, so it is neither copied nor kept.
+func AuthenticateBytes(kind uint32, credential []byte) int32 {
+	return authenticate(kind, unsafe.String(unsafe.SliceData(credential), len(credential)))
 }
 
 // LookupAPIKey asks the host for the API key with public ID id (see abi.ParseAPIKey) whose SHA-256 hash of the whole

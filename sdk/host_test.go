@@ -69,6 +69,7 @@ func guestPool(t *testing.T, config string) (*plugins.Pool, *syncBuffer) {
 func TestSDKInHost(t *testing.T) {
 	pool, logs := guestPool(t, `{"k":"v"}`)
 	t.Run("echo", func(t *testing.T) { testEcho(t, pool, logs) })
+	t.Run("peek", func(t *testing.T) { testPeek(t, pool) })
 	t.Run("edit", func(t *testing.T) { testEdit(t, pool, logs) })
 	t.Run("error", func(t *testing.T) { testError(t, pool) })
 	t.Run("pass", func(t *testing.T) { testPass(t, pool) })
@@ -117,6 +118,50 @@ func testEcho(t *testing.T, pool *plugins.Pool, logs *syncBuffer) {
 	}
 	if !strings.Contains(logs.String(), "echo 12 lines") {
 		t.Errorf("log: got %q, want the Logf message", logs.String())
+	}
+}
+
+// bearerStore accepts the bearer token "tok-1" as application app-9; every other credential is unknown.
+type bearerStore struct{}
+
+func (bearerStore) LookupCredential(uint32, string, []byte) ([]byte, bool) { return nil, false }
+
+func (bearerStore) Authenticate(kind uint32, credential string) (int32, plugins.Identity) {
+	if kind == abi.CredentialBearer && credential == "tok-1" {
+		return abi.AuthOK, plugins.Identity{App: "app-9"}
+	}
+	return abi.AuthUnknown, plugins.Identity{}
+}
+
+var _ plugins.CredentialStore = bearerStore{}
+
+func testPeek(t *testing.T, pool *plugins.Pool) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("X-Mode", "peek")
+	r.Header["X-Multi"] = []string{"first", "second"}
+	r.Header.Set("X-Long", strings.Repeat("l", 3000)) // longer than the SDK's scratch buffer
+	r.Header.Set("X-Token", "tok-1")
+	x := plugins.NewExchange(r, bearerStore{})
+	x.SetProperty(abi.PropAPIName, "greet")
+	next, _, err := pool.Request(context.Background(), x)
+	if err != nil || next {
+		t.Fatalf("got next %v, err %v, want next false, no error", next, err)
+	}
+	rec := httptest.NewRecorder()
+	x.WriteResponse(rec)
+	want := []string{
+		"multi=first/2",
+		"missing=/0",
+		"long=3000/1/3000",
+		"api=greet",
+		"unset=",
+		"verdict=0",
+		"app=app-9",
+		"empty=1",
+		"kept=first",
+	}
+	if got := strings.Split(rec.Body.String(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("peek: got\n%s\nwant\n%s", short(got), short(want))
 	}
 }
 

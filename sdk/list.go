@@ -24,14 +24,14 @@ func firstValue(b []byte) []byte {
 	return b
 }
 
-// appendValues appends the values of a NUL-terminated list to dst. It allocates one string for all values; each
-// value is a substring of it. The NULs are found with strings.IndexByte, whose wasm version scans a word at a time:
+// appendValues appends the values of a NUL-terminated list to dst. It makes one string for all values; each value
+// is a substring of it. The NULs are found with strings.IndexByte, whose wasm version scans a word at a time:
 // a loop over each byte costs a deadline check per byte in the guest, microseconds for a long header value.
 func appendValues(dst []string, b []byte) []string {
 	if len(b) == 0 {
 		return dst
 	}
-	s := string(b)
+	s := strs.string(b)
 	for {
 		i := strings.IndexByte(s, 0)
 		if i < 0 {

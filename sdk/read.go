@@ -21,6 +21,11 @@ func readBytes(read func(buf *byte, limit uint32) uint32) []byte {
 	if n <= uint32(len(scratch)) {
 		return scratch[:n]
 	}
+	return readAgain(read, n)
+}
+
+// readAgain reads a value of n bytes that did not fit in scratch into a buffer of its own.
+func readAgain(read func(buf *byte, limit uint32) uint32, n uint32) []byte {
 	buf := make([]byte, n)
 	if m := read(&buf[0], n); m != n {
 		panic("sdk: value changed size between reads")
@@ -35,6 +40,11 @@ func readList(read func(buf *byte, limit uint32) uint64) (count uint32, b []byte
 	if n <= uint32(len(scratch)) {
 		return count, scratch[:n]
 	}
+	return readListAgain(read, n)
+}
+
+// readListAgain reads values of n bytes in all that did not fit in scratch into a buffer of their own.
+func readListAgain(read func(buf *byte, limit uint32) uint64, n uint32) (count uint32, b []byte) {
 	buf := make([]byte, n)
 	count, m := splitCountLen(read(&buf[0], n))
 	if m != n {
@@ -45,7 +55,7 @@ func readList(read func(buf *byte, limit uint32) uint64) (count uint32, b []byte
 
 // readString is readBytes returning a copy.
 func readString(read func(buf *byte, limit uint32) uint32) string {
-	return string(readBytes(read))
+	return strs.string(readBytes(read))
 }
 
 // maxEmptyReads bounds the number of read_body calls in a row that return neither data nor EOF.

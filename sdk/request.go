@@ -27,7 +27,7 @@ func (Request) Method() string {
 	case "OPTIONS":
 		return "OPTIONS"
 	}
-	return string(b)
+	return strs.string(b)
 }
 
 // SetMethod changes the method of the request sent upstream. It must not be empty.
@@ -54,7 +54,7 @@ func (Request) ProtocolVersion() string {
 	case "HTTP/2.0":
 		return "HTTP/2.0"
 	}
-	return string(b)
+	return strs.string(b)
 }
 
 // SourceAddr returns the client address as "ip:port" ("[ip]:port" for IPv6).

@@ -103,11 +103,19 @@ func TestOAuth2Policy(t *testing.T) {
 			challenge: challengeBare},
 		{name: "basic scheme", authorization: []string{"Basic YWxpY2U6c2VjcmV0"}, status: 401, code: "unauthorized",
 			message: msgMissing, challenge: challengeBare},
+		{name: "longer scheme", authorization: []string{"Bearerx " + tokValid}, status: 401, code: "unauthorized",
+			message: msgMissing, challenge: challengeBare},
+		{name: "tab after the scheme", authorization: []string{"Bearer\t" + tokValid}, status: 401,
+			code: "unauthorized", message: msgMissing, challenge: challengeBare},
 		{name: "scheme only", authorization: []string{"Bearer"}, status: 401, code: "invalid_request",
 			message: "malformed Bearer access token", challenge: challengeRequest},
 		{name: "space inside the token", authorization: []string{"Bearer " + tokValid + " x"}, status: 401,
 			code: "invalid_request", message: "malformed Bearer access token", challenge: challengeRequest},
 		{name: "comma inside the token", authorization: []string{"Bearer a,b"}, status: 401,
+			code: "invalid_request", message: "malformed Bearer access token", challenge: challengeRequest},
+		{name: "bad last byte of a long token", authorization: []string{"Bearer " + tokValid + "!"}, status: 401,
+			code: "invalid_request", message: "malformed Bearer access token", challenge: challengeRequest},
+		{name: "bad first byte of a long token", authorization: []string{"Bearer !" + tokValid}, status: 401,
 			code: "invalid_request", message: "malformed Bearer access token", challenge: challengeRequest},
 		{name: "padding first", authorization: []string{"Bearer =abc"}, status: 401,
 			code: "invalid_request", message: "malformed Bearer access token", challenge: challengeRequest},
@@ -121,6 +129,10 @@ func TestOAuth2Policy(t *testing.T) {
 			message: msgInvalid, challenge: challengeToken, authCalls: 1},
 		{name: "padded unknown token", authorization: []string{"Bearer abc=="}, status: 401, code: "unauthorized",
 			message: msgInvalid, challenge: challengeToken, authCalls: 1},
+		{name: "unknown token of one block", authorization: []string{"Bearer " + strings.Repeat("A", 64)}, status: 401,
+			code: "unauthorized", message: msgInvalid, challenge: challengeToken, authCalls: 1},
+		{name: "padded unknown long token", authorization: []string{"Bearer " + tokUnknown + "="}, status: 401,
+			code: "unauthorized", message: msgInvalid, challenge: challengeToken, authCalls: 1},
 		{name: "token over the size limit", authorization: []string{"Bearer " + huge}, status: 401,
 			code: "unauthorized", message: msgInvalid, challenge: challengeToken},
 		{name: "token of another API", authorization: []string{"Bearer " + tokOtherAPI}, status: 403,
@@ -271,8 +283,18 @@ func TestOAuth2PolicyBadConfig(t *testing.T) {
 	}
 }
 
+// BenchmarkOAuth2Policy is a valid token on an operation that requires a scope.
 func BenchmarkOAuth2Policy(b *testing.B) {
-	pool := policyPool(b, "oauth2", `{"scopes": ["items:read"]}`)
+	benchmarkOAuth2(b, `{"scopes": ["items:read"]}`)
+}
+
+// BenchmarkOAuth2PolicyNoScope is a valid token on an operation that requires none, as in deploy/bench/load.sh.
+func BenchmarkOAuth2PolicyNoScope(b *testing.B) {
+	benchmarkOAuth2(b, "")
+}
+
+func benchmarkOAuth2(b *testing.B, config string) {
+	pool := policyPool(b, "oauth2", config)
 	r := bearerRequest("Bearer " + tokValid) // inbound requests are read-only: one serves every iteration
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -29,6 +29,9 @@ func handleRequest(req sdk.Request, resp sdk.Response) (next bool, reqCtx uint32
 	case "echo":
 		echo(req, resp)
 		return false, 0
+	case "peek":
+		peek(req, resp)
+		return false, 0
 	case "edit":
 		edit(req)
 		return true, 7
@@ -63,6 +66,28 @@ func echo(req sdk.Request, resp sdk.Response) {
 	resp.SetStatus(201)
 	resp.Headers().Set("x-echo", "1")
 	resp.Headers().Add("x-echo", "2")
+	resp.WriteBody([]byte(strings.Join(lines, "\n")))
+}
+
+// peek responds with what the zero-copy views read. Each view is turned into a string before the next read, which
+// reuses the buffer; the copy returned by Header must survive those reads.
+func peek(req sdk.Request, resp sdk.Response) {
+	kept, _ := req.Header("x-multi")
+	h := req.Headers()
+	multi, n := h.Peek("x-multi")
+	lines := []string{"multi=" + string(multi) + "/" + strconv.Itoa(n)}
+	missing, n := h.Peek("x-missing")
+	lines = append(lines, "missing="+string(missing)+"/"+strconv.Itoa(n))
+	long, n := h.Peek("x-long")
+	ls := strings.Count(string(long), "l")
+	lines = append(lines, "long="+strconv.Itoa(len(long))+"/"+strconv.Itoa(n)+"/"+strconv.Itoa(ls))
+	lines = append(lines, "api="+string(sdk.PeekProperty(abi.PropAPIName)))
+	lines = append(lines, "unset="+string(sdk.PeekProperty("no.such.property")))
+	token, _ := h.Peek("x-token")
+	verdict := sdk.AuthenticateBytes(abi.CredentialBearer, token)
+	lines = append(lines, "verdict="+strconv.Itoa(int(verdict)), "app="+sdk.Property(abi.PropAuthApp))
+	lines = append(lines, "empty="+strconv.Itoa(int(sdk.AuthenticateBytes(abi.CredentialBearer, nil))))
+	lines = append(lines, "kept="+kept)
 	resp.WriteBody([]byte(strings.Join(lines, "\n")))
 }
 
