@@ -76,6 +76,9 @@ func FreeAddr(t testing.TB) string {
 	t.Helper()
 	for i := 0; i < 200; i++ {
 		port := 20000 + rand.IntN(12000)
+		if !claimPort(port) {
+			continue
+		}
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			continue
@@ -86,6 +89,23 @@ func FreeAddr(t testing.TB) string {
 	}
 	t.Fatal("no free loopback port found in 20000-31999")
 	return ""
+}
+
+// handedOut are the ports FreeAddr has returned in this test process: it never returns one twice, so two nodes (or
+// a node and a proxy) of one test cannot be given the same port while neither has bound it yet.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+func claimPort(port int) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports[port] {
+		return false
+	}
+	handedOut.ports[port] = true
+	return true
 }
 
 // Node is one running (or stopped) node process.
