@@ -116,7 +116,7 @@ func waitSigningKey(t testing.TB, c *nodetest.Cluster) {
 func TestConsumerJourney(t *testing.T) {
 	prod, sandbox := newBackend(t), newBackend(t)
 	// Debug logging: the check that no secret reaches a log covers every log line a node can write.
-	c := startCluster(t, nodetest.WithFlags("--key-grace", "3s", "--log-level", "debug"))
+	c := startCluster(t, nodetest.WithFlags("--key-grace", "6s", "--log-level", "debug"))
 	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
 	file := apiFile(t, "shop.yaml", prod.URL, func(s string) string { return strings.ReplaceAll(s, "{{SANDBOX}}", sandbox.URL) })
 	n1.MustCLI("deploy", "-f", file, "--wait", "all")
@@ -166,8 +166,18 @@ func TestConsumerJourney(t *testing.T) {
 	if status != http.StatusOK || refreshed.AccessToken == "" {
 		t.Fatalf("refresh grant: %d %+v", status, refreshed)
 	}
+	refreshedBearer := map[string]string{"Authorization": "Bearer " + refreshed.AccessToken}
+	if got, _ := call(http.MethodGet, n1.GatewayURL()+"/shop/v1/items", refreshedBearer); got != http.StatusOK {
+		t.Fatalf("refreshed access token: got %d, want 200", got)
+	}
 	if status, again := oauthPost(t, n1, "/oauth2/token", cred.ClientID, cred.ClientSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pw.RefreshToken}}); status != http.StatusBadRequest || again.Error != "invalid_grant" {
 		t.Fatalf("reused refresh token: %d %+v, want 400 invalid_grant", status, again)
+	}
+	// The reuse of a rotated refresh token revokes its grant: the access token refreshed from it stops working on
+	// every node, and so does the refresh token that replaced it.
+	waitEvery(t, c, "/shop/v1/items", refreshedBearer, http.StatusUnauthorized, 5*time.Second)
+	if status, again := oauthPost(t, n2, "/oauth2/token", cred.ClientID, cred.ClientSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshed.RefreshToken}}); status != http.StatusBadRequest || again.Error != "invalid_grant" {
+		t.Fatalf("refresh token of a revoked grant: %d %+v, want 400 invalid_grant", status, again)
 	}
 
 	// Revocation on n3 is refused on every node.
@@ -179,10 +189,11 @@ func TestConsumerJourney(t *testing.T) {
 	t.Logf("revocation refused on every node %s after revoke was sent (%s after it returned)", lag, time.Since(revokedAt)-lag)
 
 	// Regenerate: both keys work during the grace period, the old one stops after it.
+	// The old key is checked first, while its grace period (--key-grace) surely runs.
 	regen := jsonOut[struct{ ID, Key string }](t, n1.MustCLIAs(alice, "-o", "json", "key", "regenerate", key.ID))
-	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": regen.Key}, http.StatusOK, 5*time.Second)
 	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": key.Key}, http.StatusOK, time.Second)
-	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": key.Key}, http.StatusUnauthorized, 10*time.Second)
+	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": regen.Key}, http.StatusOK, 5*time.Second)
+	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": key.Key}, http.StatusUnauthorized, 20*time.Second)
 	// Delete revokes at once everywhere.
 	n2.MustCLIAs(alice, "key", "delete", regen.ID)
 	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": regen.Key}, http.StatusUnauthorized, 5*time.Second)

@@ -144,6 +144,11 @@ func (s *Server) issueCode(st *state.State, req authRequest, u *state.User) (str
 		Scope:       grantScopes(req.scope, allowedScopes(st, c.app.ID, u.Role)),
 		RedirectURI: req.redirectURI, Challenge: req.challenge, ChallengeMeth: req.method}
 	claims.Subject = u.Name
+	gid, err := token.NewGrantID()
+	if err != nil {
+		return "", serverError(http.StatusInternalServerError, err)
+	}
+	claims.Grant = gid
 	code, err := s.keys.Issue(claims, codeTTL)
 	if err != nil {
 		return "", issueFailure(err)

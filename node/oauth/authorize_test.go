@@ -3,6 +3,7 @@ package oauth
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -112,6 +113,13 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			}
 			again := f.token(redeem, tc.auth)
 			wantError(t, again, 400, "invalid_grant")
+			// §4.1.2: a code used twice revokes the tokens issued for it.
+			if _, err := f.verify(res.AccessToken, token.UseAccess); !errors.Is(err, token.ErrRevoked) {
+				t.Errorf("access token after its code was reused: got %v, want revoked", err)
+			}
+			if _, err := f.verify(res.RefreshToken, token.UseRefresh); !errors.Is(err, token.ErrRevoked) {
+				t.Errorf("refresh token after its code was reused: got %v, want revoked", err)
+			}
 		})
 	}
 }
@@ -219,22 +227,39 @@ func TestConcurrentCodeRedemption(t *testing.T) {
 	p := newPKCE("verifier-")
 	code := f.code(publicAuthorize(p), "alice")
 	f.prop.lag = true
-	results := make(chan int, 2)
+	results := make(chan tokenResult, 2)
 	for range 2 {
 		go func() {
 			w := f.post(pathToken, redeemForm(code, publicRed, p.verifier), formAuth(publicID, ""))
 			res := tokenResult{}
 			_ = jsonDecode(w.Body.Bytes(), &res)
+			res.Status = w.Code
 			f.addSecrets(res.AccessToken, res.RefreshToken)
-			results <- w.Code
+			results <- res
 		}()
 	}
 	got := map[int]int{}
+	var won tokenResult
 	for range 2 {
-		got[<-results]++
+		res := <-results
+		got[res.Status]++
+		if res.Status == http.StatusOK {
+			won = res
+		}
 	}
 	if got[200] != 1 || got[400] != 1 {
-		t.Errorf("got statuses %v, want one 200 and one 400", got)
+		t.Fatalf("got statuses %v, want one 200 and one 400", got)
+	}
+	// One of the two was not the client's own: the winner's grant is revoked at the leader as well.
+	c, err := f.verify(won.AccessToken, token.UseAccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.prop.mu.Lock()
+	_, revoked := f.prop.leader[c.Grant]
+	f.prop.mu.Unlock()
+	if c.Grant == "" || !revoked {
+		t.Errorf("grant %q of the winning redemption: revoked %v, want revoked", c.Grant, revoked)
 	}
 }
 

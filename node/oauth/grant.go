@@ -23,11 +23,13 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
-// grant is what a grant decided: the subject and scope of the tokens, and whether a refresh token goes with them.
+// grant is what a grant decided: the subject and scope of the tokens, whether a refresh token goes with them, and
+// the grant ID the tokens carry (empty for client_credentials).
 type grant struct {
 	subject string
 	scope   string
 	refresh bool
+	id      string
 }
 
 // grantFunc checks one grant type's parameters for an authenticated client.
@@ -70,7 +72,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) error {
 
 // issue signs the access token (and the refresh token) of a grant.
 func (s *Server) issue(c *client, g grant) (tokenResponse, error) {
-	claims := token.Claims{ClientID: c.cred.ClientID, Scope: g.scope, Env: c.cred.Env, App: c.app.ID, Use: token.UseAccess}
+	claims := token.Claims{ClientID: c.cred.ClientID, Scope: g.scope, Env: c.cred.Env, App: c.app.ID, Use: token.UseAccess,
+		Grant: g.id}
 	claims.Subject = g.subject
 	ttl := seconds(c.cred.AccessTTL, state.DefaultAccessTTL)
 	access, err := s.keys.Issue(claims, ttl)

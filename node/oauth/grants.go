@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"portico/node/token"
@@ -40,7 +41,11 @@ func (s *Server) passwordGrant(_ context.Context, st *state.State, c *client, fo
 		return grant{}, invalidGrant("the user may not use this application", nil)
 	}
 	scope := grantScopes(form.Get("scope"), allowedScopes(st, c.app.ID, u.Role))
-	return grant{subject: u.Name, scope: scope, refresh: c.cred.AllowsGrant(state.GrantRefreshToken)}, nil
+	gid, err := token.NewGrantID()
+	if err != nil {
+		return grant{}, serverError(http.StatusInternalServerError, err)
+	}
+	return grant{subject: u.Name, scope: scope, refresh: c.cred.AllowsGrant(state.GrantRefreshToken), id: gid}, nil
 }
 
 // login checks a user's password; an unknown user or one without a password costs the same work as a wrong
@@ -58,7 +63,8 @@ func (s *Server) login(st *state.State, name, password string) (*state.User, err
 }
 
 // refreshGrant is RFC 6749 §6 with rotation: the refresh token is spent (revoked through the leader) before a new
-// pair is issued, so a reused one is refused. The scope may only narrow.
+// pair is issued, so a reused one is refused, and its reuse revokes the whole grant (RFC 9700 §4.14.2: either the
+// client or an attacker holds a stolen token, and the server cannot tell which). The scope may only narrow.
 func (s *Server) refreshGrant(ctx context.Context, st *state.State, c *client, form url.Values) (grant, error) {
 	raw, err := required(form, "refresh_token")
 	if err != nil {
@@ -66,6 +72,7 @@ func (s *Server) refreshGrant(ctx context.Context, st *state.State, c *client, f
 	}
 	claims, err := s.keys.Verify(st, raw, token.UseRefresh)
 	if err != nil {
+		s.replayed(ctx, c, claims, err, "refresh token")
 		return grant{}, invalidGrant("the refresh token is invalid, expired or revoked", err)
 	}
 	u, err := tokenUser(st, c, claims)
@@ -77,14 +84,21 @@ func (s *Server) refreshGrant(ctx context.Context, st *state.State, c *client, f
 		scope = narrowScopes(form.Get("scope"), scopeSet(claims.Scope))
 	}
 	scope = narrowScopes(scope, allowedScopes(st, c.app.ID, u.Role))
-	if err := s.spend(ctx, claims, "refresh token"); err != nil {
+	if err := s.spend(ctx, c, claims, "refresh token"); err != nil {
 		return grant{}, err
 	}
-	return grant{subject: u.Name, scope: scope, refresh: true}, nil
+	gid := claims.Grant
+	if gid == "" { // a refresh token signed before tokens carried grants
+		if gid, err = token.NewGrantID(); err != nil {
+			return grant{}, serverError(http.StatusInternalServerError, err)
+		}
+	}
+	return grant{subject: u.Name, scope: scope, refresh: true, id: gid}, nil
 }
 
 // codeGrant is RFC 6749 §4.1.3 with PKCE (RFC 7636): the code must be this client's, for the same redirect URI, with
-// a verifier matching its challenge; it is spent through the leader before the tokens are issued.
+// a verifier matching its challenge; it is spent through the leader before the tokens are issued. A code used twice
+// revokes the tokens issued for it (§4.1.2).
 func (s *Server) codeGrant(ctx context.Context, st *state.State, c *client, form url.Values) (grant, error) {
 	raw, err := required(form, "code")
 	if err != nil {
@@ -96,6 +110,7 @@ func (s *Server) codeGrant(ctx context.Context, st *state.State, c *client, form
 	}
 	claims, err := s.keys.Verify(st, raw, token.UseCode)
 	if err != nil {
+		s.replayed(ctx, c, claims, err, "authorization code")
 		return grant{}, invalidGrant("the authorization code is invalid, expired or already used", err)
 	}
 	u, err := tokenUser(st, c, claims)
@@ -111,11 +126,11 @@ func (s *Server) codeGrant(ctx context.Context, st *state.State, c *client, form
 	if err := verifyPKCE(claims.Challenge, claims.ChallengeMeth, form.Get("code_verifier")); err != nil {
 		return grant{}, err
 	}
-	if err := s.spend(ctx, claims, "authorization code"); err != nil {
+	if err := s.spend(ctx, c, claims, "authorization code"); err != nil {
 		return grant{}, err
 	}
 	scope := narrowScopes(claims.Scope, allowedScopes(st, c.app.ID, u.Role))
-	return grant{subject: u.Name, scope: scope, refresh: c.cred.AllowsGrant(state.GrantRefreshToken)}, nil
+	return grant{subject: u.Name, scope: scope, refresh: c.cred.AllowsGrant(state.GrantRefreshToken), id: claims.Grant}, nil
 }
 
 // tokenUser checks that a refresh token or code was issued to this client and returns its user, who must still exist

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"portico/node/token"
+	"portico/raftstore"
 	"portico/raftstore/state"
 )
 
@@ -24,7 +25,8 @@ type introspection struct {
 }
 
 // serveRevoke is POST /oauth2/revoke (RFC 7009): a valid access or refresh token of the authenticated client is
-// revoked through the leader before the answer; any other token is answered 200 as well, without effect.
+// revoked through the leader before the answer (a refresh token with its grant: every access token issued with it
+// or refreshed from it); any other token is answered 200 as well, without effect.
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) error {
 	st := s.state()
 	c, raw, hint, err := tokenRequest(w, r, st)
@@ -33,7 +35,11 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	claims, _ := s.verifyAny(st, raw, hint)
 	if claims != nil && claims.ClientID == c.cred.ClientID {
-		if _, err := s.revoke(r.Context(), claims); err != nil {
+		revoke := []raftstore.RevokedToken{tokenRevocation(claims)}
+		if claims.Use == token.UseRefresh && claims.Grant != "" { // §2.1: and the access tokens of its grant
+			revoke = append(revoke, grantRevocation(claims.Grant, s.now()))
+		}
+		if _, err := s.revoke(r.Context(), revoke...); err != nil {
 			return err
 		}
 		s.log.Debug("token revoked", "client_id", c.cred.ClientID, "use", claims.Use)

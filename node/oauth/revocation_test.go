@@ -56,6 +56,34 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+// TestRevokeRefreshTokenRevokesItsGrant: RFC 7009 §2.1 — revoking a refresh token revokes the access tokens of the
+// same grant (issued with it or refreshed from it), and nothing of another grant; revoking an access token leaves
+// its refresh token alone.
+func TestRevokeRefreshTokenRevokesItsGrant(t *testing.T) {
+	f := newFixture(t)
+	first := passwordTokens(f, "alice")
+	second := f.mustToken(form("grant_type", "refresh_token", "refresh_token", first.RefreshToken),
+		basicAuth(confID, confSecret))
+	other := passwordTokens(f, "alice")
+	if w := f.post(pathRevoke, form("token", other.AccessToken), basicAuth(confID, confSecret)); w.Code != http.StatusOK {
+		t.Fatalf("revoke: got %d, want 200", w.Code)
+	}
+	if _, err := f.verify(other.RefreshToken, token.UseRefresh); err != nil {
+		t.Fatalf("refresh token after its access token was revoked: got %v, want valid", err)
+	}
+	if w := f.post(pathRevoke, form("token", second.RefreshToken), basicAuth(confID, confSecret)); w.Code != http.StatusOK {
+		t.Fatalf("revoke: got %d, want 200", w.Code)
+	}
+	for name, tok := range map[string]string{"first": first.AccessToken, "second": second.AccessToken} {
+		if _, err := f.verify(tok, token.UseAccess); !errors.Is(err, token.ErrRevoked) {
+			t.Errorf("%s access token of the revoked grant: got %v, want revoked", name, err)
+		}
+	}
+	if _, err := f.verify(other.RefreshToken, token.UseRefresh); err != nil {
+		t.Errorf("another grant's refresh token: got %v, want valid", err)
+	}
+}
+
 func TestRevokeRefusals(t *testing.T) {
 	cases := []struct {
 		name       string

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -275,10 +276,58 @@ func TestRefreshGrant(t *testing.T) {
 		if _, err := f.verify(first.RefreshToken, token.UseRefresh); err == nil {
 			t.Errorf("the rotated refresh token still verifies, want it revoked")
 		}
+		third := f.mustToken(form("grant_type", "refresh_token", "refresh_token", second.RefreshToken),
+			basicAuth(confID, confSecret))
+		grants := map[string]bool{}
+		for _, tok := range []string{first.AccessToken, second.AccessToken, third.AccessToken} {
+			c, err := f.verify(tok, token.UseAccess)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grants[c.Grant] = true
+		}
+		if len(grants) != 1 || grants[""] {
+			t.Fatalf("got grants %v, want one grant ID shared by every token refreshed from a sign-in", grants)
+		}
+	})
+	t.Run("reuse revokes the grant", func(t *testing.T) {
+		// RFC 9700 §4.14.2: a rotated refresh token presented again means one of two parties holds a stolen token;
+		// every token of the grant stops working, those of other sign-ins do not.
+		f := newFixture(t)
+		first := passwordTokens(f, "alice")
+		other := passwordTokens(f, "alice")
+		second := f.mustToken(form("grant_type", "refresh_token", "refresh_token", first.RefreshToken),
+			basicAuth(confID, confSecret))
 		reused := f.token(form("grant_type", "refresh_token", "refresh_token", first.RefreshToken),
 			basicAuth(confID, confSecret))
 		wantError(t, reused, 400, "invalid_grant")
-		f.mustToken(form("grant_type", "refresh_token", "refresh_token", second.RefreshToken), basicAuth(confID, confSecret))
+		for name, tok := range map[string]string{"first access": first.AccessToken, "second access": second.AccessToken,
+			"second refresh": second.RefreshToken} {
+			use := token.UseAccess
+			if name == "second refresh" {
+				use = token.UseRefresh
+			}
+			if _, err := f.verify(tok, use); !errors.Is(err, token.ErrRevoked) {
+				t.Errorf("%s token after the reuse: got %v, want revoked", name, err)
+			}
+		}
+		wantError(t, f.token(form("grant_type", "refresh_token", "refresh_token", second.RefreshToken),
+			basicAuth(confID, confSecret)), 400, "invalid_grant")
+		if _, err := f.verify(other.AccessToken, token.UseAccess); err != nil {
+			t.Errorf("another sign-in's token: got %v, want valid", err)
+		}
+		f.mustToken(form("grant_type", "refresh_token", "refresh_token", other.RefreshToken), basicAuth(confID, confSecret))
+	})
+	t.Run("another client replaying a spent token revokes nothing", func(t *testing.T) {
+		f := newFixture(t)
+		first := passwordTokens(f, "alice")
+		second := f.mustToken(form("grant_type", "refresh_token", "refresh_token", first.RefreshToken),
+			basicAuth(confID, confSecret))
+		wantError(t, f.token(form("grant_type", "refresh_token", "refresh_token", first.RefreshToken),
+			formAuth(publicID, "")), 400, "invalid_grant")
+		if _, err := f.verify(second.AccessToken, token.UseAccess); err != nil {
+			t.Errorf("got %v, want the grant intact", err)
+		}
 	})
 	cases := []struct {
 		name      string

@@ -1,7 +1,10 @@
 package token
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -48,6 +51,11 @@ type Claims struct {
 	App                  string `json:"app"`             // application ID
 	Use                  string `json:"use"`             // access | refresh | code
 
+	// Grant identifies the authorization grant a token descends from: the access and refresh tokens issued for one
+	// sign-in (password or authorization code grant) and every pair refreshed from them share it, so that revoking
+	// the grant (its ID in the revocation list) revokes all of them. Empty for client_credentials tokens.
+	Grant string `json:"gid,omitempty"`
+
 	// Authorization codes only: the redirect URI and the PKCE challenge and its method.
 	RedirectURI   string `json:"redirect_uri,omitempty"`
 	Challenge     string `json:"cc,omitempty"`
@@ -70,6 +78,17 @@ func cloneDate(d *jwt.NumericDate) *jwt.NumericDate {
 	}
 	out := *d
 	return &out
+}
+
+// NewGrantID returns a new grant ID: "g-" and 16 random bytes in base64url. Token IDs are hex, so a grant ID never
+// collides with one, and the state's revocation list holds a revoked grant under its ID as it is (no key to build
+// on the request path).
+func NewGrantID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generating a grant ID: %w", err)
+	}
+	return "g-" + base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // usage is what a token of one use carries in its header and audience.

@@ -67,8 +67,11 @@ func TestVerifiedCacheRechecks(t *testing.T) {
 				use = UseAccess
 			}
 			c, err := f.keys.Verify(st, tok, use)
-			if c != nil || !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.reason) {
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.reason) {
 				t.Fatalf("got %v, %v, want %v with %q", c, err, tc.want, tc.reason)
+			}
+			if wantClaims := tc.want == ErrRevoked; (c != nil) != wantClaims {
+				t.Fatalf("got claims %v, want claims %v (only a revoked token returns them)", c, wantClaims)
 			}
 		})
 	}

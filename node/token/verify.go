@@ -18,8 +18,10 @@ var ownHeaders = map[string]bool{"alg": true, "kid": true, "typ": true}
 // a token longer than MaxTokenSize or not made of exactly three base64url segments; then it requires alg ES256, a
 // kid naming a signing key of st (never a key from the token's headers: jku, x5u, jwk and any other header make it
 // invalid), typ matching the use, a valid signature, iss and aud exact, exp present and in the future, nbf and iat
-// not in the future (Leeway), the use claim, and a jti that st has not revoked. A token seen before skips the
-// signature check only (see verifiedCache). The returned Claims are the caller's.
+// not in the future (Leeway), the use claim, and that st has revoked neither its jti nor its grant. A token seen
+// before skips the signature check only (see verifiedCache). The returned Claims are the caller's. A revoked token
+// (and only a revoked one) returns its claims along with an error wrapping ErrRevoked, so that the token endpoint
+// can tell a replayed refresh token or code from a forged one.
 func (k *Keys) Verify(st *state.State, token, use string) (*Claims, error) {
 	u, ok := k.uses[use]
 	if !ok {
@@ -46,7 +48,12 @@ func (k *Keys) Verify(st *state.State, token, use string) (*Claims, error) {
 		return nil, invalid("missing jti")
 	}
 	if _, ok := st.Revoked[c.ID]; ok {
-		return nil, ErrRevoked
+		return c.clone(), ErrRevoked
+	}
+	if c.Grant != "" {
+		if _, ok := st.Revoked[c.Grant]; ok {
+			return c.clone(), fmt.Errorf("%w: its grant was revoked", ErrRevoked)
+		}
 	}
 	return c.clone(), nil
 }

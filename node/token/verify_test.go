@@ -52,8 +52,12 @@ func TestVerifyRefusesHostileTokens(t *testing.T) {
 				use = UseAccess
 			}
 			c, err := f.keys.Verify(f.st, tc.token, use)
-			if c != nil || !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.reason) {
-				t.Fatalf("got %v, %v, want nil and %v with %q", c, err, tc.want, tc.reason)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.reason) {
+				t.Fatalf("got %v, %v, want %v with %q", c, err, tc.want, tc.reason)
+			}
+			// Only a revoked token, validly signed, comes back with its claims (for replay detection).
+			if wantClaims := tc.want == ErrRevoked; (c != nil) != wantClaims {
+				t.Fatalf("got claims %v, want claims %v", c, wantClaims)
 			}
 			for _, other := range []error{ErrInvalid, ErrExpired, ErrRevoked} {
 				if other != tc.want && errors.Is(err, other) {
@@ -164,6 +168,7 @@ func claimCases(t *testing.T, f *fixture) []hostile {
 		t.Fatal(err)
 	}
 	f.st.Revoked["revoked-jti"] = f.now.Add(time.Hour).Unix()
+	f.st.Revoked["g-revoked"] = f.now.Add(time.Hour).Unix()
 	return []hostile{
 		{name: "expired", token: f.forge(t, f.header(), c("exp", f.now.Add(-time.Second).Unix())), want: ErrExpired, reason: "expired"},
 		{name: "expires now", token: f.forge(t, f.header(), c("exp", f.now.Unix())), want: ErrExpired, reason: "expired"},
@@ -178,6 +183,7 @@ func claimCases(t *testing.T, f *fixture) []hostile {
 		{name: "foreign audience array", token: f.forge(t, f.header(), c("aud", []string{"other", "portico"})), want: ErrInvalid, reason: "wrong audience"},
 		{name: "missing jti", token: f.forge(t, f.header(), c("jti", nil)), want: ErrInvalid, reason: "missing jti"},
 		{name: "revoked jti", token: f.forge(t, f.header(), c("jti", "revoked-jti")), want: ErrRevoked, reason: "revoked"},
+		{name: "revoked grant", token: f.forge(t, f.header(), c("gid", "g-revoked")), want: ErrRevoked, reason: "its grant was revoked"},
 		{name: "refresh token as access token", token: refresh, want: ErrInvalid, reason: "wrong typ"},
 		{name: "access token as refresh token", token: access, use: UseRefresh, want: ErrInvalid, reason: "wrong typ"},
 		{name: "access typ, refresh use claim", token: f.forge(t, f.header(), c("use", UseRefresh)), want: ErrInvalid, reason: "wrong use"},
