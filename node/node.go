@@ -305,7 +305,8 @@ func (n *Node) listen() error {
 		Served: n.gw.ServedIndex, Logger: n.log.With("component", "admin"), KeyGrace: n.cfg.KeyGrace,
 		NewSigningKey: n.newSigningKey(),
 		Compile: func(ctx context.Context, wasm []byte) error {
-			_, err := n.host.Compile(ctx, wasm)
+			m, err := n.host.Compile(ctx, wasm)
+			n.host.ReleaseModule(ctx, m) // a check only: the gateway compiles what it serves
 			return err
 		},
 	})

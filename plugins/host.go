@@ -103,10 +103,13 @@ type Host struct {
 	watch   *watchdog      // ends guest calls past their deadline
 }
 
-// Module is a validated, compiled guest module.
+// Module is a validated, compiled guest module. It is reference-counted: every Compile takes a reference that the
+// caller gives back with Host.ReleaseModule, and every pool of the module holds one until its last instance is
+// closed. The compiled code is freed after the last reference.
 type Module struct {
 	digest   string
 	compiled wazero.CompiledModule
+	entry    *compileEntry
 }
 
 // Digest returns the hex SHA-256 of the module bytes.
@@ -116,6 +119,7 @@ type compileEntry struct {
 	ready chan struct{}
 	mod   *Module
 	err   error
+	refs  int // guarded by Host.mu: callers of Compile (also while compiling) and pools not yet emptied
 }
 
 // New starts the node's wazero runtime and instantiates the host modules (WASI, http_handler, portico_v1) once.
@@ -237,16 +241,70 @@ func (h *Host) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 		e = &compileEntry{ready: make(chan struct{})}
 		h.modules[digest] = e
 	}
+	e.refs++
 	h.mu.Unlock()
 	if !ok {
 		h.compile(ctx, e, digest, wasm)
 	}
 	select {
 	case <-e.ready:
-		return e.mod, e.err
+		if e.err != nil {
+			h.unref(ctx, e)
+			return nil, e.err
+		}
+		return e.mod, nil
 	case <-ctx.Done():
+		h.unref(ctx, e)
 		return nil, fmt.Errorf("compiling module %s: %w", digest[:12], ctx.Err())
 	}
+}
+
+// ReleaseModule gives back the reference a Compile call returned. The module stays usable by its pools; its compiled
+// code is freed once no caller and no pool holds it, and a later Compile of the same bytes compiles them again.
+func (h *Host) ReleaseModule(ctx context.Context, m *Module) {
+	if m != nil {
+		h.unref(ctx, m.entry)
+	}
+}
+
+// retain takes one more reference on a module (a pool's).
+func (h *Host) retain(m *Module) {
+	h.mu.Lock()
+	m.entry.refs++
+	h.mu.Unlock()
+}
+
+// unref drops one reference on e and, after the last one, forgets the module and closes its compiled code (unless
+// the host is closed, which closes everything itself).
+func (h *Host) unref(ctx context.Context, e *compileEntry) {
+	h.mu.Lock()
+	if e.refs <= 0 {
+		h.mu.Unlock()
+		return
+	}
+	e.refs--
+	last := e.refs == 0 && e.mod != nil && !h.closed
+	if last && h.modules[e.mod.digest] == e {
+		delete(h.modules, e.mod.digest)
+	}
+	h.mu.Unlock()
+	if last {
+		_ = e.mod.compiled.Close(context.WithoutCancel(ctx))
+		h.log.Debug("freed module", "digest", e.mod.digest)
+	}
+}
+
+// Modules reports how many compiled modules the host holds (a gauge: plugin versions no longer used are freed).
+func (h *Host) Modules() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, e := range h.modules {
+		if e.mod != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // compile fills e; the compilation is not cancelled by ctx because other callers may be waiting for it.
@@ -265,7 +323,7 @@ func (h *Host) compile(ctx context.Context, e *compileEntry, digest string, wasm
 		h.mu.Unlock()
 		return
 	}
-	e.mod = &Module{digest: digest, compiled: cm}
+	e.mod = &Module{digest: digest, compiled: cm, entry: e}
 	h.log.Debug("compiled module", "digest", digest)
 }
 

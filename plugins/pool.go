@@ -34,6 +34,7 @@ type Pool struct {
 
 	refs     int // guarded by h.mu
 	closed   atomic.Bool
+	freed    atomic.Bool // the pool's reference on mod is given back (closed, no instance left)
 	live     atomic.Int32
 	failures atomic.Int32 // consecutive failed calls or instantiations
 	until    atomic.Int64 // quarantine end, unix nanoseconds; 0 = not quarantined
@@ -141,9 +142,11 @@ func (h *Host) newPool(ctx context.Context, key poolKey, m *Module, name string,
 		p.modcfg = p.modcfg.WithStdout(sink.stream("stdout", slog.LevelInfo)).
 			WithStderr(sink.stream("stderr", slog.LevelWarn))
 	}
+	h.retain(m)
 	p.slots <- struct{}{}
 	inst, err := p.instantiate(ctx)
 	if err != nil {
+		h.unref(ctx, m.entry)
 		return nil, fmt.Errorf("starting policy %q: %w", name, err)
 	}
 	p.idle <- inst
@@ -178,6 +181,16 @@ func (p *Pool) close() {
 	}
 	close(p.done)
 	p.drainIdle()
+	p.freeModule()
+}
+
+// freeModule gives back the pool's reference on its module once the pool is closed and holds no instance (a slot is
+// taken before an instantiation starts and freed after the instance is closed).
+func (p *Pool) freeModule() {
+	if !p.closed.Load() || len(p.slots) > 0 || p.freed.Swap(true) {
+		return
+	}
+	p.h.unref(context.Background(), p.mod.entry)
 }
 
 // drainIdle closes every idle instance.
@@ -296,6 +309,7 @@ func (p *Pool) grow(ctx context.Context) (*instance, error) {
 	if err != nil {
 		<-p.slots
 		p.countFailure()
+		p.freeModule()
 		return nil, err
 	}
 	if p.closed.Load() {
@@ -333,6 +347,7 @@ func (p *Pool) discard(inst *instance) {
 	inst.close(p.h.watch)
 	p.live.Add(-1)
 	<-p.slots
+	p.freeModule()
 }
 
 // refill starts one instance in the background when the pool has none left, so that it keeps one warm.

@@ -146,8 +146,28 @@ func (g *Gateway) Update(ctx context.Context, st *state.State) error {
 			}
 		}()
 	}
+	g.forgetModules(ctx, st)
 	g.log.Debug("serving table", "index", st.Index)
 	return err
+}
+
+// forgetModules gives back the gateway's reference on each pushed module that no plugin of st has any longer (a
+// deleted version): the pools of replaced tables keep theirs until they drain, and the host then frees the
+// compiled code. Built-in policies stay compiled. Called with g.mu held.
+func (g *Gateway) forgetModules(ctx context.Context, st *state.State) {
+	keep := make(map[string]bool, len(st.Plugins)+len(g.builtins))
+	for _, p := range st.Plugins {
+		keep[p.SHA256] = true
+	}
+	for _, m := range g.builtins {
+		keep[m.Digest()] = true
+	}
+	for digest, m := range g.modules {
+		if !keep[digest] {
+			delete(g.modules, digest)
+			g.cfg.Plugins.ReleaseModule(ctx, m)
+		}
+	}
 }
 
 // ServedIndex returns the state index of the table now served, 0 before the first Update.
@@ -164,6 +184,11 @@ func (g *Gateway) Close(ctx context.Context) error {
 	g.mu.Lock()
 	g.closed = true
 	t := g.cur.Swap(nil)
+	for digest, m := range g.modules { // the pools keep theirs until they drain
+		delete(g.modules, digest)
+		g.cfg.Plugins.ReleaseModule(ctx, m)
+	}
+	clear(g.builtins)
 	g.mu.Unlock()
 	var err error
 	if t != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"portico/plugins"
 	"portico/raftstore/state"
 )
 
@@ -153,5 +155,51 @@ func TestPushedPluginBroken(t *testing.T) {
 			}
 			checkWireError(t, do(t, http.MethodGet, srv.URL+"/other/v1/hello", nil), 404, "not_found")
 		})
+	}
+}
+
+// TestDeletedPluginVersionIsFreed: the compiled module of a plugin version stays while the state has that version
+// and is freed once the version is deleted and the tables that used it have drained; closing the gateway frees the
+// rest. Requests are answered by the right version throughout.
+func TestDeletedPluginVersionIsFreed(t *testing.T) {
+	be := newBackend(t)
+	h, err := plugins.New(context.Background(), plugins.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	g, srv := newGateway(t, Config{Plugins: h, Builtins: testBuiltins})
+	modules := map[string][]byte{"1.0.0": guestTeapot, "2.0.0": guestPass, "3.0.0": guestRewrite("/greet/v1/hello")}
+	steps := []struct {
+		name     string
+		use      string   // the version the API runs
+		versions []string // the versions in the state
+		status   int
+		modules  int // compiled modules once replaced tables have drained
+	}{
+		{"first version", "1.0.0", []string{"1.0.0", "2.0.0"}, http.StatusTeapot, 1},
+		{"second version, first still pushed", "2.0.0", []string{"1.0.0", "2.0.0"}, http.StatusOK, 2},
+		{"first version deleted", "2.0.0", []string{"2.0.0"}, http.StatusOK, 1},
+		{"a third version replaces the second", "3.0.0", []string{"3.0.0"}, http.StatusOK, 1},
+	}
+	for i, s := range steps {
+		st := newState(uint64(i+1), testAPI(be.URL, withPolicies(state.PolicyRef{Name: "custom", Version: s.use})))
+		for _, v := range s.versions {
+			pushPlugin(st, "custom", v, modules[v])
+		}
+		mustUpdate(t, g, st)
+		if r := do(t, http.MethodGet, srv.URL+"/greet/v1/hello", nil); r.status != s.status {
+			t.Fatalf("%s: got %d %q, want %d", s.name, r.status, r.body, s.status)
+		}
+		if s.status == http.StatusOK {
+			be.next(t)
+		}
+		waitFor(t, fmt.Sprintf("%s: %d compiled modules", s.name, s.modules), func() bool { return h.Modules() == s.modules })
+	}
+	if err := g.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Modules(); got != 0 {
+		t.Fatalf("after the gateway closed: got %d compiled modules, want 0", got)
 	}
 }
