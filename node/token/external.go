@@ -95,6 +95,9 @@ func (v *ExternalVerifier) Verify(ctx context.Context, issuers []state.ExternalI
 	if _, err := v.parser.ParseWithClaims(token, c, keyFunc); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if err := uniqueMembers(token); err != nil {
+		return nil, err
+	}
 	if err := checkClaims(c, v.now(), iss.Issuer, iss.Audience, false); err != nil {
 		return nil, err
 	}
@@ -102,10 +105,11 @@ func (v *ExternalVerifier) Verify(ctx context.Context, issuers []state.ExternalI
 	return c, nil
 }
 
-// foreign clears the claims only the cluster may assert (application, environment, use, code binding): an external
-// issuer's token must not pass for one of the cluster's applications. Standard claims (sub, client_id, scope) stay.
+// foreign clears the claims only the cluster may assert (application, environment, use, grant, code binding): an
+// external issuer's token must not pass for one of the cluster's applications. Standard claims (sub, client_id,
+// scope) stay.
 func foreign(c *Claims) {
-	c.App, c.Env, c.Use = "", "", ""
+	c.App, c.Env, c.Use, c.Grant = "", "", "", ""
 	c.RedirectURI, c.Challenge, c.ChallengeMeth = "", "", ""
 }
 

@@ -107,7 +107,7 @@ func (p *idp) issuer() state.ExternalIssuer {
 func (p *idp) claims() jwt.MapClaims {
 	return jwt.MapClaims{"iss": "https://idp.example", "aud": []string{"greet-api", "other"}, "sub": "u1",
 		"exp": p.now.Add(time.Hour).Unix(), "iat": p.now.Unix(), "scope": "read", "client_id": "idp-client",
-		"app": "victim-app", "env": "production", "use": "access", "cc": "x"}
+		"app": "victim-app", "env": "production", "use": "access", "cc": "x", "gid": "g-revoked-elsewhere"}
 }
 
 func (p *idp) header(alg, kid string) map[string]any {
@@ -167,6 +167,14 @@ func TestExternalVerifier(t *testing.T) {
 		{name: "other key's signature", token: sign(t, jwt.SigningMethodES256, mustP256(t), h("ES256", "ec1"), p.claims()), want: ErrInvalid, reason: "signature is invalid"},
 		{name: "trailing newline", token: sign(t, jwt.SigningMethodRS256, p.rsa, h("RS256", "rsa1"), p.claims()) + "\n", want: ErrInvalid, reason: "outside base64url"},
 		{name: "1 MB token", token: strings.Repeat("A", 1<<20), want: ErrInvalid, reason: "longer than"},
+		{name: "sub twice, signed by the issuer", token: func() string {
+			signing := b64([]byte(rawJSON(t, h("ES256", "ec1"))+"}")) + "." + b64([]byte(rawJSON(t, p.claims())+`,"sub":"admin"}`))
+			sig, err := jwt.SigningMethodES256.Sign(signing, p.ec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return signing + "." + b64(sig)
+		}(), want: ErrInvalid, reason: `claims: member "sub" appears twice`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,7 +187,7 @@ func TestExternalVerifier(t *testing.T) {
 				if err != nil || got.Subject != "u1" || got.Scope != "read" || got.Issuer != "https://idp.example" || got.ClientID != "idp-client" {
 					t.Fatalf("got %+v, %v, want the token's claims", got, err)
 				}
-				if got.App != "" || got.Env != "" || got.Use != "" || got.Challenge != "" {
+				if got.App != "" || got.Env != "" || got.Use != "" || got.Challenge != "" || got.Grant != "" {
 					t.Fatalf("got app %q env %q use %q cc %q, want the cluster-only claims cleared", got.App, got.Env, got.Use, got.Challenge)
 				}
 				return

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,3 +117,25 @@ func unsigned(t testing.TB, header map[string]any, claims jwt.MapClaims, sig str
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// signRaw signs header and claims given as raw JSON text (which may be what a map cannot hold: a member twice) with
+// the fixture's real private key.
+func (f *fixture) signRaw(t testing.TB, header, claims string) string {
+	t.Helper()
+	signing := b64([]byte(header)) + "." + b64([]byte(claims))
+	sig, err := jwt.SigningMethodES256.Sign(signing, f.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signing + "." + b64(sig)
+}
+
+// rawJSON returns v as JSON text without its closing brace, to append members to.
+func rawJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(string(b), "}")
+}

@@ -72,6 +72,9 @@ func (k *Keys) verifySignature(st *state.State, token, use string, u usage) (*ve
 	if _, err := k.parser.ParseWithClaims(token, &v.claims, keyFunc); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if err := uniqueMembers(token); err != nil {
+		return nil, err
+	}
 	k.verified.put(token, v)
 	return v, nil
 }
