@@ -57,13 +57,14 @@ func clusterVerdict(st *state.State, api *state.API, cl *token.Claims) (int32, p
 	}
 }
 
-// authenticateExternal verifies a token of issuer iss, which is not the cluster: the API must trust iss. An external
-// token names no application of the cluster: it calls the production endpoints without a subscription check.
+// authenticateExternal verifies a token of issuer iss, which is not the cluster: the API must trust iss, else the
+// token authenticates nothing (401, as a wrong iss is on an API that trusts only the cluster). An external token
+// names no application of the cluster: it calls the production endpoints without a subscription check.
 func (c *call) authenticateExternal(issuers []state.ExternalIssuer, iss, tok string) (int32, plugins.Identity) {
 	trusted := slices.ContainsFunc(issuers, func(i state.ExternalIssuer) bool { return i.Issuer == iss })
 	switch {
 	case !trusted:
-		return abi.AuthWrongAPI, plugins.Identity{}
+		return abi.AuthUnknown, plugins.Identity{}
 	case c.g.cfg.External == nil:
 		return abi.AuthUnknown, plugins.Identity{}
 	}

@@ -204,7 +204,7 @@ func TestAuthenticateBearer(t *testing.T) {
 		{"external token refused", full, trusting, abi.CredentialBearer, fakeJWT(idp, "forged"), abi.AuthUnknown,
 			plugins.Identity{}, true},
 		{"issuer the API does not trust", full, trusting, abi.CredentialBearer, fakeJWT("https://evil.example", "x"),
-			abi.AuthWrongAPI, plugins.Identity{}, false},
+			abi.AuthUnknown, plugins.Identity{}, false},
 		{"no external verifier", bare, trusting, abi.CredentialBearer, extToken, abi.AuthUnknown,
 			plugins.Identity{}, false},
 		{"cluster token on an API trusting others", full, trusting, abi.CredentialBearer, ts.jwt["prod"],
@@ -214,7 +214,7 @@ func TestAuthenticateBearer(t *testing.T) {
 		{"external token on an API trusting none", full, plain, abi.CredentialBearer, extToken, abi.AuthUnknown,
 			plugins.Identity{}, false},
 		{"cluster issuer from the config", renamed, trusting, abi.CredentialBearer, ts.jwt["prod"],
-			abi.AuthWrongAPI, plugins.Identity{}, false},
+			abi.AuthUnknown, plugins.Identity{}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

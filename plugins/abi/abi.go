@@ -120,7 +120,7 @@ const (
 const (
 	AuthOK            int32 = 0 // valid for this API; auth.* properties set
 	AuthUnknown       int32 = 1 // malformed, unknown, wrong secret, expired or revoked
-	AuthWrongAPI      int32 = 2 // valid, but bound to another API or major version, or of an issuer the API does not trust
+	AuthWrongAPI      int32 = 2 // valid, but bound to another API or major version
 	AuthNotSubscribed int32 = 3 // valid, but the application has no subscription to this API's major version
 	AuthInactive      int32 = 4 // valid, but the subscription is not active (blocked)
 )
