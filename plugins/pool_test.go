@@ -46,7 +46,8 @@ func failRequest() *http.Request {
 func holdingGuest(t testing.TB, h *Host) []byte { return buildGuest(t, h, guestSpec{next: 1}) }
 
 func TestPoolBounded(t *testing.T) {
-	const timeout = 200 * time.Millisecond
+	// The waiting request below must get the returned instance within the timeout: a second on a loaded machine.
+	const timeout = time.Second
 	h := newTestHost(t, Config{MaxInstances: 2, AcquireTimeout: timeout})
 	p := newTestPool(t, h, holdingGuest(t, h), nil)
 	ctx := context.Background()
@@ -116,7 +117,8 @@ func TestPoolDiscardsFailedInstance(t *testing.T) {
 }
 
 func TestPoolQuarantine(t *testing.T) {
-	h := newTestHost(t, Config{MaxInstances: 1, QuarantineAfter: 3, QuarantineFor: 300 * time.Millisecond})
+	// The request right after the third failure must fall inside the quarantine: 2 s leave room for a stall.
+	h := newTestHost(t, Config{MaxInstances: 1, QuarantineAfter: 3, QuarantineFor: 2 * time.Second})
 	p := newTestPool(t, h, failingGuest(t, h), nil)
 	ctx := context.Background()
 	for i := range 3 {
@@ -128,7 +130,7 @@ func TestPoolQuarantine(t *testing.T) {
 	if _, _, err := p.Request(ctx, NewExchange(newRequest(), nil)); !errors.Is(err, ErrQuarantined) {
 		t.Fatalf("request while quarantined: got %v, want ErrQuarantined", err)
 	}
-	waitFor(t, 5*time.Second, "the end of the quarantine", func() bool {
+	waitFor(t, 10*time.Second, "the end of the quarantine", func() bool {
 		_, _, err := p.Request(ctx, NewExchange(newRequest(), nil))
 		return err == nil
 	})

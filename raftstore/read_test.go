@@ -30,7 +30,7 @@ func TestReadIndexWhenTheLastEntryIsNotACommand(t *testing.T) {
 		t.Fatalf("got read index %d, want it past the last command %d (a barrier follows)", idx, applied)
 	}
 	for _, s := range stores {
-		if err := s.WaitApplied(ctxWait(t, 2*time.Second), idx); err != nil {
+		if err := s.WaitApplied(ctxWait(t, testWait), idx); err != nil {
 			t.Errorf("%s: got %v waiting for %d (last command at %d), want nil", s.Addr(), err, idx, s.AppliedIndex())
 		}
 	}

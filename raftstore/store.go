@@ -39,6 +39,22 @@ type Config struct {
 	// ServerAddressProvider): fault-injection tests route each directed link through a proxy. Unlisted IDs use the
 	// address in the raft configuration.
 	PeerAddrs map[string]string
+
+	// timeouts overrides the raft timeouts (zero fields get defaultTimeouts): this package's tests use longer ones so
+	// that a scheduler stall on a loaded machine does not move leadership. Unexported: nodes always use the defaults.
+	timeouts raftTimeouts
+}
+
+// raftTimeouts are the raft heartbeat, election and leader-lease timeouts.
+type raftTimeouts struct {
+	heartbeat, election, leaderLease time.Duration
+}
+
+// defaultTimeouts suit loopback on 2 shared cores.
+var defaultTimeouts = raftTimeouts{
+	heartbeat:   500 * time.Millisecond,
+	election:    500 * time.Millisecond,
+	leaderLease: 250 * time.Millisecond,
 }
 
 // Defaults and fixed settings.
@@ -146,9 +162,9 @@ func (s *Store) bootstrap(id raft.ServerID) error {
 func raftConfig(cfg Config, logger hclog.Logger) *raft.Config {
 	c := raft.DefaultConfig()
 	c.LocalID = raft.ServerID(cfg.ID)
-	c.HeartbeatTimeout = 500 * time.Millisecond
-	c.ElectionTimeout = 500 * time.Millisecond
-	c.LeaderLeaseTimeout = 250 * time.Millisecond
+	c.HeartbeatTimeout = cmp.Or(cfg.timeouts.heartbeat, defaultTimeouts.heartbeat)
+	c.ElectionTimeout = cmp.Or(cfg.timeouts.election, defaultTimeouts.election)
+	c.LeaderLeaseTimeout = cmp.Or(cfg.timeouts.leaderLease, defaultTimeouts.leaderLease)
 	// Followers learn that an entry is committed only from the leader's next AppendEntries: on the next write or
 	// after CommitTimeout (randomised up to twice that). It bounds how long a deploy takes to be served on every
 	// node: ~17 ms instead of ~80 ms at 50 ms, for about 70 small RPCs a second per idle follower (RATIONALE.md).

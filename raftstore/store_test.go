@@ -14,7 +14,14 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-const testWait = 10 * time.Second
+// testWait bounds every wait in this package's tests: several testTimeouts elections fit in it.
+const testWait = 20 * time.Second
+
+// testTimeouts keep leadership where tests expect it: a leader keeps its lease through a 1 s stall of the test
+// process on a loaded machine (4x the production 250 ms). Every store of a test runs in this process, so a stall
+// that outlasts the lease deposes the leader whatever the heartbeat timeout; a longer one would only slow every
+// bootstrap, which elects after 1-2 heartbeat timeouts. Pre-vote keeps one late follower from deposing the leader.
+var testTimeouts = raftTimeouts{heartbeat: time.Second, election: time.Second, leaderLease: time.Second}
 
 func testConfig(t *testing.T, dir string, bootstrap bool) Config {
 	return Config{
@@ -23,6 +30,7 @@ func testConfig(t *testing.T, dir string, bootstrap bool) Config {
 		RaftAddr:  "127.0.0.1:0",
 		Bootstrap: bootstrap,
 		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		timeouts:  testTimeouts,
 	}
 }
 

@@ -85,6 +85,7 @@ type Admin struct {
 
 	keyGrace      time.Duration
 	newSigningKey func(time.Time) (state.SigningKey, error)
+	statusWait    time.Duration // defaultStatusWait; tests with in-process fake members set a longer one
 }
 
 // New builds the admin API handler.
@@ -95,7 +96,7 @@ func New(cfg Config) (*Admin, error) {
 	a := &Admin{
 		store: cfg.Store, policies: cfg.Policies, nodeID: cfg.NodeID, peers: cfg.Peers, served: cfg.Served,
 		compile: cfg.Compile, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux(), keyGrace: cfg.KeyGrace,
-		newSigningKey: cfg.NewSigningKey,
+		newSigningKey: cfg.NewSigningKey, statusWait: defaultStatusWait,
 	}
 	if a.keyGrace <= 0 {
 		a.keyGrace = DefaultKeyGrace

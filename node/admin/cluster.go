@@ -16,8 +16,8 @@ import (
 	"portico/raftstore/state"
 )
 
-// statusWait bounds how long cluster status waits for each member's own report.
-const statusWait = time.Second
+// defaultStatusWait bounds how long cluster status waits for each member's own report.
+const defaultStatusWait = time.Second
 
 // nodeID is the form of a node ID.
 var nodeID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -78,7 +78,7 @@ func (a *Admin) fillMember(ctx context.Context, v *memberView) {
 	if v.ID == a.nodeID || a.peers == nil {
 		s = a.selfStatus()
 	} else {
-		ctx, cancel := context.WithTimeout(ctx, statusWait)
+		ctx, cancel := context.WithTimeout(ctx, a.statusWait)
 		defer cancel()
 		if err := a.peerJSON(ctx, v.ID, "/internal/v1/status", &s); err != nil {
 			v.State, v.Error = "unreachable", err.Error()

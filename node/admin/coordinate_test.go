@@ -436,8 +436,10 @@ func TestForwardNoLeader(t *testing.T) {
 	if rec.Header().Get("Retry-After") != "1" {
 		t.Errorf("Retry-After: got %q, want 1", rec.Header().Get("Retry-After"))
 	}
-	if took < leaderWait || took > leaderWait+2*time.Second {
-		t.Errorf("answered after %s, want after the leader wait of %s", took, leaderWait)
+	// After the leader wait, not before; the upper bound (5x) only says the write does not hang, it is no speed
+	// target.
+	if took < leaderWait || took > 5*leaderWait {
+		t.Errorf("answered after %s, want after the leader wait of %s and before 5x that", took, leaderWait)
 	}
 	if n := len(peers.all()); n != 0 {
 		t.Errorf("peer calls: got %d, want 0", n)

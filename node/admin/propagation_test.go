@@ -66,8 +66,10 @@ func TestPropagation(t *testing.T) {
 			start := time.Now()
 			rec := serve(adm, request{method: "POST", path: "/v1/apis?wait=" + c.wait, ctype: "application/yaml",
 				body: fixture(t, "greet.yaml")})
-			if took := time.Since(start); took > propagationWait/2 {
-				t.Errorf("answered after %s, want well within the propagation wait of %s", took, propagationWait)
+			// Every member answers at once or is not waited for: a deploy that waited for a silent member would take
+			// the whole propagation wait. Anything shorter passes: this is no speed target.
+			if took := time.Since(start); took >= propagationWait {
+				t.Errorf("answered after %s, want before the propagation wait of %s", took, propagationWait)
 			}
 			var got deployResponse
 			decodeBody(t, rec, http.StatusOK, &got)

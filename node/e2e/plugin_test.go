@@ -56,6 +56,9 @@ func TestPluginPushedToCluster(t *testing.T) {
 	fs := followers(c, leader)
 	late := fs[1]
 	late.Stop()
+	// Should leadership have moved to late since it was read (a stall on a loaded machine), the other two elect a
+	// leader among them before the push: late stays the node that catches up later either way.
+	leader = waitNewLeader(t, c, late, 20*time.Second, leader, fs[0])
 
 	var pushed struct {
 		Name, Version, SHA256 string

@@ -205,8 +205,10 @@ func TestUpstreamFailures(t *testing.T) {
 			start := time.Now()
 			r := do(t, http.MethodGet, srv.URL+"/greet/v1/hello", nil)
 			checkWireError(t, r, c.status, c.code)
+			// The status says which failure ended the call (the slow upstream answers 200 after 10 s at the
+			// earliest); this bound (50x the 100 ms timeout) only says the answer did not hang, it is no speed target.
 			if d := time.Since(start); d > 5*time.Second {
-				t.Fatalf("answer took %v, want about the 100ms timeout", d)
+				t.Fatalf("answer took %v, want it well before the slow upstream's 10 s (timeout 100ms)", d)
 			}
 		})
 	}

@@ -193,9 +193,12 @@ func (n *Node) waitHealthy(limit time.Duration) {
 	n.t.Fatalf("node %s not healthy after %s; logs:\n%s", n.ID, limit, n.Logs())
 }
 
+// healthClient bounds each /healthz probe: a node that accepts but does not answer is asked again, not waited for.
+var healthClient = &http.Client{Timeout: 2 * time.Second}
+
 // healthy reports whether this node (not some other server that took its port) answers /healthz.
 func (n *Node) healthy() bool {
-	resp, err := http.Get(n.AdminURL() + "/healthz")
+	resp, err := healthClient.Get(n.AdminURL() + "/healthz")
 	if err != nil {
 		return false
 	}

@@ -348,7 +348,8 @@ func TestExternalJWKSTimeout(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "deadline exceeded") {
 		t.Fatalf("got %v, want ErrInvalid after the fetch deadline", err)
 	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
+	// A hang bound (100x the deadline), not a speed check: the server never answers, so only the deadline ends it.
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Fatalf("got %v, want the fetch cut at its %v deadline", elapsed, v.timeout)
 	}
 }

@@ -250,15 +250,11 @@ func TestVerifyHugeToken(t *testing.T) {
 	claims := f.claims()
 	claims["pad"] = strings.Repeat("x", 1<<20)
 	huge := f.forge(t, h, claims)
-	start := time.Now()
 	_, err := f.keys.Verify(f.st, huge, UseAccess)
-	elapsed := time.Since(start)
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "longer than") {
 		t.Fatalf("got %v, want ErrInvalid refusing the size", err)
 	}
-	if elapsed > 50*time.Millisecond {
-		t.Fatalf("got %v to refuse a 1 MB token, want under 50ms", elapsed)
-	}
+	// The allocation count, not a time, shows the token is refused before any decoding.
 	allocs := testing.AllocsPerRun(20, func() { _, _ = f.keys.Verify(f.st, huge, UseAccess) })
 	if allocs > 4 {
 		t.Fatalf("got %.0f allocations refusing a 1 MB token, want at most 4 (no decoding)", allocs)

@@ -135,8 +135,10 @@ func TestRetryPauses(t *testing.T) {
 }
 
 func TestRetryStopsWhenCancelled(t *testing.T) {
+	// The first attempt must be answered before the context ends (2 s, room for a stall on a loaded machine); the
+	// minute's pause before a second attempt cannot fit in it.
 	c, s := newScripted(t, Config{RetryDelay: time.Minute}, reply{503, unknownOutcome})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_, err := c.CreateApp(ctx, "web", "")
 	if err == nil || len(s.requests()) != 1 {
