@@ -37,12 +37,15 @@ type DeleteUser struct {
 	Name string `json:"name"`
 }
 
-// SetPassword replaces a user's derived password key, salt and iteration count.
+// SetPassword replaces a user's derived password key, salt and iteration count. From payload version 2 it also ends
+// the user's other sessions: every admin token of the user except KeepToken (the ID of the token that made the
+// change, when users change their own password) is deleted. Version 1 entries in old logs keep the tokens.
 type SetPassword struct {
 	Name       string `json:"name"`
 	Hash       []byte `json:"hash"`
 	Salt       []byte `json:"salt"`
 	Iterations int    `json:"iterations"`
+	KeepToken  string `json:"keepToken,omitempty"`
 }
 
 // DeleteAdminToken revokes an admin token at once.

@@ -3,6 +3,8 @@ package raftstore
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -299,6 +301,52 @@ func TestEncodeEntry(t *testing.T) {
 			var env envelope
 			if err := json.Unmarshal(data, &env); err != nil || env.Kind != "app.create" || env.Version != 1 || env.RequestID != "r1" {
 				t.Errorf("got envelope %+v (%v), want app.create v1 r1", env, err)
+			}
+		})
+	}
+}
+
+// TestSetPasswordVersions: a version 1 entry (logs written before sessions ended with a password change) keeps the
+// user's admin tokens when it is applied again; a version 2 entry deletes every token of the user but KeepToken, and
+// no other user's.
+func TestSetPasswordVersions(t *testing.T) {
+	envelope := func(version int, requestID, keep string) []byte {
+		payload := fmt.Sprintf(`{"name":"alice","hash":"BwE=","salt":"CA==","iterations":700000,"keepToken":%q}`, keep)
+		if version == 1 {
+			payload = `{"name":"alice","hash":"BwE=","salt":"CA==","iterations":700000}`
+		}
+		return []byte(fmt.Sprintf(`{"kind":"user.password","version":%d,"requestId":%q,"payload":%s}`,
+			version, requestID, payload))
+	}
+	tests := []struct {
+		name    string
+		version int
+		keep    string
+		want    []string // admin token IDs left
+	}{
+		{"version 1 keeps every session", 1, "", []string{"a1", "a2", "b1", "boot"}},
+		{"version 2 keeps the session that made the change", 2, "a1", []string{"a1", "b1", "boot"}},
+		{"version 2 set by an admin ends them all", 2, "", []string{"b1", "boot"}},
+		{"version 2 cannot keep another user's session for her", 2, "b1", []string{"b1", "boot"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFSMHarness(t)
+			h.must(testUser("alice", state.RoleSubscriber))
+			h.must(testUser("bob", state.RoleSubscriber))
+			for _, c := range []*CreateAdminToken{adminToken("a1", "alice"), adminToken("a2", "alice"),
+				adminToken("b1", "bob"), adminToken("boot", "")} {
+				h.must(c)
+			}
+			if res, ok := h.applyRaw(envelope(tt.version, "r-"+tt.name, tt.keep)).(UpdateResult); !ok || !res.Changed {
+				t.Fatalf("got %v, want a changed update", res)
+			}
+			got := slices.Sorted(maps.Keys(h.f.state().AdminTokens))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("admin tokens left: got %v, want %v", got, tt.want)
+			}
+			if u := h.f.state().Users["alice"]; string(u.PasswordHash) != "\x07\x01" || u.Iterations != 700000 {
+				t.Errorf("got %+v, want the new password key", u)
 			}
 		})
 	}

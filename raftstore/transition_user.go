@@ -111,7 +111,31 @@ func unshare(next *state.State, user string) {
 }
 
 // setPassword replaces a user's derived password key.
+// setPassword is SetPassword version 2: the new password, and the end of the user's other sessions.
 func setPassword(next *state.State, c *SetPassword, rec *state.Request) (any, error) {
+	res, err := setPasswordKeepSessions(next, c, rec)
+	if err != nil {
+		return nil, err
+	}
+	var ended []string
+	for id, t := range next.AdminTokens {
+		if t.User == c.Name && id != c.KeepToken {
+			ended = append(ended, id)
+		}
+	}
+	if len(ended) > 0 {
+		next.AdminTokens = maps.Clone(next.AdminTokens)
+		for _, id := range ended {
+			delete(next.AdminTokens, id)
+		}
+		rec.Changed = true
+		res = UpdateResult{Changed: true}
+	}
+	return res, nil
+}
+
+// setPasswordKeepSessions is SetPassword version 1: the new password only.
+func setPasswordKeepSessions(next *state.State, c *SetPassword, rec *state.Request) (any, error) {
 	u, ok := next.Users[c.Name]
 	if !ok {
 		return nil, notFound("user %q", c.Name)

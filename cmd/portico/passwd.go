@@ -22,7 +22,7 @@ func passwdCommand(g *globalFlags) *cli.Command {
 	return &cli.Command{
 		Name: "passwd",
 		Usage: "change your own password (the current one is asked too), or, as an admin, set user NAME's " +
-			"(at least 12 bytes)",
+			"(at least 12 bytes); every other session (admin token) of the user ends",
 		ArgsUsage: "[NAME]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "password-stdin", Destination: &f.PasswordStdin,
@@ -63,7 +63,7 @@ func userPasswd(c *cli.Context, g *globalFlags, f *passwdFlags) error {
 	}
 	return op.out.print(res, func(w io.Writer) {
 		if res.Changed {
-			fmt.Fprintf(w, "changed the password of user %s\n", res.Name)
+			fmt.Fprintf(w, "changed the password of user %s; the user's other sessions are ended\n", res.Name)
 		} else {
 			fmt.Fprintf(w, "the password of user %s is unchanged\n", res.Name)
 		}

@@ -27,7 +27,8 @@ type passwordChanged struct {
 }
 
 // setPassword replaces a user's password: a user may change their own, giving the current one; an admin may set
-// anyone's. A user the caller may not change answers as an absent one.
+// anyone's. Every other admin token of the user is revoked with it (a stolen session does not survive the change).
+// A user the caller may not change answers as an absent one.
 func (a *Admin) setPassword(w http.ResponseWriter, r *http.Request) error {
 	var req passwordRequest
 	if err := decodeJSON(r, &req); err != nil {
@@ -45,7 +46,12 @@ func (a *Admin) setPassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httperr.Wrap(http.StatusInternalServerError, "internal error", err)
 	}
-	res, err := a.apply(r, raftstore.SetPassword{Name: u.Name, Hash: hash, Salt: salt, Iterations: iterations})
+	// The user's other sessions end; the caller's own token stays when they change their own password.
+	cmd := raftstore.SetPassword{Name: u.Name, Hash: hash, Salt: salt, Iterations: iterations}
+	if c.User == u.Name {
+		cmd.KeepToken = c.TokenID
+	}
+	res, err := a.apply(r, cmd)
 	if err != nil {
 		return err
 	}

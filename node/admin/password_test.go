@@ -89,6 +89,14 @@ func TestSetPassword(t *testing.T) {
 		{"admin sets their own without the current one", "root", "root", `{"password":"root-second-pass"}`, 200, "",
 			"", "root-second-pass"},
 	}
+	// A second session of alice's, from a sign-in before her change.
+	aliceOther := e.do(request{method: "POST", path: "/v1/login", ctype: "application/json",
+		body:   `{"username":"alice","password":"alice-first-password"}`,
+		header: map[string]string{"Authorization": ""}})
+	otherToken, _ := decodeObject(t, aliceOther, http.StatusOK)["token"].(string)
+	if otherToken == "" {
+		t.Fatal("login gave no token")
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := e.store.State()
@@ -121,9 +129,23 @@ func TestSetPassword(t *testing.T) {
 			e.passwords[c.user] = c.newPassword
 		})
 	}
-	t.Run("tokens still work", func(t *testing.T) {
-		for _, who := range []string{"alice", "bob", "pam", "root"} {
-			decodeObject(t, e.as(e.tokens[who], request{method: "GET", path: "/v1/whoami"}), http.StatusOK)
+	t.Run("other sessions ended", func(t *testing.T) {
+		// Those who changed their own password keep the session they did it with; every other session of a user
+		// whose password changed is over, so a stolen token does not outlive the change.
+		for _, s := range []struct {
+			name, token string
+			status      int
+		}{
+			{"alice's session that changed her password", e.tokens["alice"], http.StatusOK},
+			{"root's session that changed his password", e.tokens["root"], http.StatusOK},
+			{"alice's other session", otherToken, http.StatusUnauthorized},
+			{"bob's session, password set by an admin", e.tokens["bob"], http.StatusUnauthorized},
+			{"pam's session, password set by an admin", e.tokens["pam"], http.StatusUnauthorized},
+			{"the bootstrap token", e.tokens["admin"], http.StatusOK},
+		} {
+			if got := e.as(s.token, request{method: "GET", path: "/v1/whoami"}).Code; got != s.status {
+				t.Errorf("%s: got %d, want %d", s.name, got, s.status)
+			}
 		}
 	})
 	logs := e.logs.String()
