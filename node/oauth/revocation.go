@@ -17,6 +17,9 @@ import (
 // reports that it was revoked already (a concurrent redemption won), the grant is refused and, since one of the two
 // redemptions was not the client's own, the grant's tokens are revoked as well.
 func (s *Server) spend(ctx context.Context, c *client, claims *token.Claims, what string) error {
+	if err := s.keys.CanIssue(); err != nil { // this node could not sign the tokens: keep the code or token usable
+		return issueFailure(err)
+	}
 	added, err := s.revoke(ctx, tokenRevocation(claims))
 	if err != nil {
 		return err

@@ -454,3 +454,42 @@ func TestNoSigningKey(t *testing.T) {
 	res := f.token(form("grant_type", "client_credentials"), basicAuth(confID, confSecret))
 	wantError(t, res, 503, "temporarily_unavailable")
 }
+
+// TestNoClusterKeyKeepsOneTimeTokens: a node without the cluster key can verify tokens but not sign them; a refresh
+// token or authorization code redeemed there is refused with 503 and not spent, so the client can redeem it on a node
+// that has the key.
+func TestNoClusterKeyKeepsOneTimeTokens(t *testing.T) {
+	p := newPKCE("verifier-")
+	cases := []struct {
+		name   string
+		redeem func(f *fixture) (url.Values, auth)
+	}{
+		{"refresh token", func(f *fixture) (url.Values, auth) {
+			rt := passwordTokens(f, "alice").RefreshToken
+			return form("grant_type", "refresh_token", "refresh_token", rt), basicAuth(confID, confSecret)
+		}},
+		{"authorization code", func(f *fixture) (url.Values, auth) {
+			return redeemForm(f.code(publicAuthorize(p), "alice"), publicRed, p.verifier), formAuth(publicID, "")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			fm, a := tc.redeem(f)
+			keyless := token.NewKeys(token.Config{Now: f.now}) // verifies with the state's public keys only
+			if err := keyless.Update(f.st.Load()); err != nil {
+				t.Fatal(err)
+			}
+			srv, err := New(Config{State: f.st.Load, Keys: keyless, Proposer: f.prop, Now: f.now, Logger: f.srv.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keylessNode := &fixture{t: t, srv: srv, keys: keyless, prop: f.prop, logs: f.logs}
+			wantError(t, keylessNode.token(fm, a), 503, "temporarily_unavailable")
+			if n := f.prop.count(); n != 0 {
+				t.Fatalf("got %d proposals, want none: nothing spent", n)
+			}
+			f.mustToken(fm, a)
+		})
+	}
+}

@@ -46,6 +46,15 @@ func (k *Keys) Issue(c Claims, ttl time.Duration) (string, error) {
 	return token, nil
 }
 
+// CanIssue reports why Issue would fail for want of a key (no cluster key on this node, no usable signing key in the
+// state), or nil: a one-time token is not spent for a grant whose tokens cannot be signed.
+func (k *Keys) CanIssue() error {
+	if s := k.set.Load(); s.signer == nil {
+		return fmt.Errorf("issuing token: %w", s.signErr)
+	}
+	return nil
+}
+
 // newTokenID returns a random token ID (jti): 16 bytes in hex.
 func newTokenID() (string, error) {
 	var b [16]byte
