@@ -17,6 +17,7 @@ import (
 	"portico/node/gateway"
 	"portico/node/oauth"
 	"portico/node/peer"
+	"portico/node/signin"
 	"portico/node/statecache"
 	"portico/node/token"
 	"portico/plugins"
@@ -44,6 +45,7 @@ type Node struct {
 	clusterKey  *token.ClusterKey // nil: this node cannot issue tokens
 	keys        *token.Keys
 	oauth       *oauth.Server
+	signIn      *signin.Guard // failed sign-ins and password derivations, shared by the admin API and OAuth2
 	internalSrv *http.Server
 	internalLn  net.Listener
 	host        *plugins.Host
@@ -76,7 +78,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	tuneGC()
 	level, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", cfg.ID)
-	n := &Node{cfg: cfg, log: log, stopped: make(chan struct{})}
+	n := &Node{cfg: cfg, log: log, stopped: make(chan struct{}), signIn: signin.New(signin.Config{})}
 	if err := n.start(ctx); err != nil {
 		n.closeParts()
 		return nil, err
@@ -303,7 +305,7 @@ func (n *Node) listen() error {
 	adm, err := admin.New(admin.Config{
 		Store: servingStore{Store: n.store, gw: n.gw}, Policies: hasBuiltin, NodeID: n.cfg.ID, Peers: n.peers,
 		Served: n.gw.ServedIndex, Logger: n.log.With("component", "admin"), KeyGrace: n.cfg.KeyGrace,
-		NewSigningKey: n.newSigningKey(),
+		NewSigningKey: n.newSigningKey(), SignIn: n.signIn,
 		Compile: func(ctx context.Context, wasm []byte) error {
 			m, err := n.host.Compile(ctx, wasm)
 			n.host.ReleaseModule(ctx, m) // a check only: the gateway compiles what it serves

@@ -56,7 +56,7 @@ func (n *Node) startTokens() error {
 	var err error
 	n.oauth, err = oauth.New(oauth.Config{
 		State: n.servedState, Keys: n.keys, Proposer: proposer{n}, Issuer: n.cfg.issuer(),
-		Logger: n.log.With("component", "oauth"),
+		Logger: n.log.With("component", "oauth"), SignIn: n.signIn,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the OAuth2 endpoints: %w", err)

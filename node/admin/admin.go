@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"portico/node/signin"
 	"portico/raftstore"
 	"portico/raftstore/state"
 )
@@ -66,6 +67,9 @@ type Config struct {
 	// NewSigningKey makes a token signing key sealed with the cluster key; nil = this node has no cluster key, and
 	// signing key rotation is refused with 503.
 	NewSigningKey func(now time.Time) (state.SigningKey, error)
+	// SignIn limits failed password sign-ins (login, the current password of a password change) and the password
+	// derivations running at once; nil = no limits.
+	SignIn *signin.Guard
 }
 
 // DefaultKeyGrace is how long a regenerated API key's predecessor stays valid unless Config.KeyGrace says otherwise.
@@ -86,6 +90,7 @@ type Admin struct {
 	keyGrace      time.Duration
 	newSigningKey func(time.Time) (state.SigningKey, error)
 	statusWait    time.Duration // defaultStatusWait; tests with in-process fake members set a longer one
+	signIn        *signin.Guard
 }
 
 // New builds the admin API handler.
@@ -96,7 +101,7 @@ func New(cfg Config) (*Admin, error) {
 	a := &Admin{
 		store: cfg.Store, policies: cfg.Policies, nodeID: cfg.NodeID, peers: cfg.Peers, served: cfg.Served,
 		compile: cfg.Compile, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux(), keyGrace: cfg.KeyGrace,
-		newSigningKey: cfg.NewSigningKey, statusWait: defaultStatusWait,
+		newSigningKey: cfg.NewSigningKey, statusWait: defaultStatusWait, signIn: cfg.SignIn,
 	}
 	if a.keyGrace <= 0 {
 		a.keyGrace = DefaultKeyGrace

@@ -30,6 +30,10 @@ const (
 // ForwardedHeader names the member that forwarded a write; the leader trusts it only on the inter-node link.
 const ForwardedHeader = "X-Portico-Forwarded-By"
 
+// ClientAddrHeader carries the client's address (host:port) of a forwarded write, for counting failed sign-ins by
+// client; it is trusted only on the inter-node link, like ForwardedHeader.
+const ClientAddrHeader = "X-Portico-Client-Addr"
+
 // localReads are the GET endpoints answered from this node's own view without asking the leader: they describe the
 // node or the cluster's health and must work when there is no leader.
 var localReads = map[string]bool{"/v1/status": true, "/v1/cluster": true}
@@ -40,6 +44,15 @@ type forwardedKey struct{}
 func isForwarded(r *http.Request) bool {
 	f, _ := r.Context().Value(forwardedKey{}).(bool)
 	return f
+}
+
+// clientAddr is the address of the client that sent r: the socket peer, or for a write a member forwarded, the
+// address that member saw.
+func clientAddr(r *http.Request) string {
+	if addr := r.Header.Get(ClientAddrHeader); addr != "" && isForwarded(r) {
+		return addr
+	}
+	return r.RemoteAddr
 }
 
 // coordinate does the cluster's part of a /v1 request before it is served: a write on a follower is forwarded to the
@@ -306,6 +319,7 @@ func forwardRequest(ctx context.Context, r *http.Request, body *forwardBody, sel
 	out.URL = &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	out.Header.Set("X-Request-Id", requestIDFrom(r.Context()))
 	out.Header.Set(ForwardedHeader, self)
+	out.Header.Set(ClientAddrHeader, clientAddr(r))
 	out.Body, out.ContentLength, out.GetBody = body.reader(), int64(len(body.data)), nil
 	if body.once {
 		out.ContentLength = r.ContentLength

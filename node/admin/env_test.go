@@ -137,6 +137,7 @@ type request struct {
 	method, path string
 	ctype, body  string
 	header       map[string]string // extra headers; "Authorization": "" removes the default one
+	remote       string            // the client's address (host:port); "" = httptest's default
 }
 
 // do sends r to the handler with the test token unless r overrides Authorization.
@@ -147,6 +148,9 @@ func (e *env) do(r request) *httptest.ResponseRecorder {
 
 func serve(h http.Handler, r request) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(r.method, r.path, strings.NewReader(r.body))
+	if r.remote != "" {
+		req.RemoteAddr = r.remote
+	}
 	req.Header.Set("Authorization", "Bearer "+testToken)
 	if r.ctype != "" {
 		req.Header.Set("Content-Type", r.ctype)

@@ -42,6 +42,11 @@ func (a *Admin) setPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := req.check(c, u); err != nil {
 		return err
 	}
+	if req.CurrentPassword != nil { // a stolen session must not guess the password faster than a sign-in could
+		if _, err := a.signInCheck(r, u.Name, *req.CurrentPassword); err != nil {
+			return err
+		}
+	}
 	hash, salt, iterations, err := oauth.HashPassword(req.Password)
 	if err != nil {
 		return httperr.Wrap(http.StatusInternalServerError, "internal error", err)
@@ -81,8 +86,6 @@ func (req passwordRequest) check(c caller, u *state.User) error {
 		return badField("currentPassword", "is required to change your own password")
 	case req.CurrentPassword != nil && !self:
 		return badField("currentPassword", "is only accepted when changing your own password")
-	case req.CurrentPassword != nil && !oauth.VerifyPassword(u, *req.CurrentPassword):
-		return loginRefusal()
 	}
 	return nil
 }

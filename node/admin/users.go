@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"portico/node/httperr"
 	"portico/node/oauth"
+	"portico/node/signin"
 	"portico/raftstore"
 	"portico/raftstore/state"
 )
@@ -174,9 +177,9 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	u, ok := checkPassword(a.store.State(), req.Username, req.Password)
-	if !ok {
-		return loginRefusal()
+	u, err := a.signInCheck(r, req.Username, req.Password)
+	if err != nil {
+		return err
 	}
 	key, err := requestKey(r)
 	if err != nil {
@@ -189,6 +192,39 @@ func (a *Admin) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: expires, User: u.Name, Role: u.Role})
+}
+
+// signInCheck checks a sign-in of user name with password within the node's sign-in limits: too many failures from
+// the client's address, or for this user from it, answer 429 with Retry-After before any work; a derivation that
+// cannot start in time answers 503; a wrong user name or password is counted and answers 401.
+func (a *Admin) signInCheck(r *http.Request, name, password string) (*state.User, error) {
+	addr := signin.Addr(clientAddr(r))
+	if err := a.signIn.Check(addr, name); err != nil {
+		return nil, signInLimited(err)
+	}
+	var (
+		u  *state.User
+		ok bool
+	)
+	if err := a.signIn.Derive(r.Context(), func() { u, ok = checkPassword(a.store.State(), name, password) }); err != nil {
+		return nil, httperr.Wrap(http.StatusServiceUnavailable, "too many sign-ins in progress; retry shortly", err)
+	}
+	if !ok {
+		a.signIn.Failed(addr, name)
+		return nil, loginRefusal()
+	}
+	a.signIn.Succeeded(addr, name)
+	return u, nil
+}
+
+// signInLimited is the 429 answer of a refused sign-in attempt.
+func signInLimited(err error) error {
+	e := httperr.New(http.StatusTooManyRequests, err.Error())
+	var le *signin.LimitedError
+	if errors.As(err, &le) {
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(signin.RetrySeconds(le.RetryAfter))}}
+	}
+	return e
 }
 
 // loginRefusal is the 401 answer to a wrong user name or password.

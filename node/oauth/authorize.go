@@ -113,10 +113,21 @@ func (s *Server) showForm(w http.ResponseWriter, status int, req authRequest, pa
 // signIn checks the user's name and password posted with the form. A wrong one shows the form again with 401 and no
 // detail; a user not allowed the application is redirected with access_denied; otherwise the client gets a code.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, st *state.State, req authRequest, params url.Values) {
-	u, err := s.login(st, params.Get("username"), params.Get("password"))
+	u, err := s.login(r.Context(), st, params.Get("username"), params.Get("password"))
 	if err != nil {
-		s.log.Info("sign-in refused", "client_id", req.client.cred.ClientID)
-		s.showForm(w, http.StatusUnauthorized, req, params, "Sign-in failed: the user name or password is wrong.")
+		s.log.Info("sign-in refused", "client_id", req.client.cred.ClientID, "err", err)
+		e := asOAuthError(err)
+		switch e.Status {
+		case http.StatusTooManyRequests:
+			for k, v := range e.Header {
+				w.Header()[k] = v
+			}
+			s.showForm(w, e.Status, req, params, "Too many failed sign-ins: try again in a minute.")
+		case http.StatusServiceUnavailable:
+			s.showForm(w, e.Status, req, params, "The server is busy: try again shortly.")
+		default:
+			s.showForm(w, http.StatusUnauthorized, req, params, "Sign-in failed: the user name or password is wrong.")
+		}
 		return
 	}
 	if !req.client.mayUse(u) {

@@ -18,6 +18,7 @@ const (
 	codeServerError             = "server_error"
 	codeUnavailable             = "temporarily_unavailable"
 	codeNotFound                = "not_found"
+	codeRateLimited             = "rate_limited" // 429: too many failed sign-ins (not in RFC 6749)
 )
 
 // oauthError is an error answered in the RFC 6749 §5.2 form. Cause is logged, never sent.

@@ -2,9 +2,12 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
+	"portico/node/signin"
 	"portico/node/token"
 	"portico/raftstore/state"
 )
@@ -24,7 +27,7 @@ func (s *Server) clientCredentialsGrant(_ context.Context, st *state.State, c *c
 }
 
 // passwordGrant is RFC 6749 §4.3: a cluster user's name and password; the user must be allowed the application.
-func (s *Server) passwordGrant(_ context.Context, st *state.State, c *client, form url.Values) (grant, error) {
+func (s *Server) passwordGrant(ctx context.Context, st *state.State, c *client, form url.Values) (grant, error) {
 	name, err := required(form, "username")
 	if err != nil {
 		return grant{}, err
@@ -33,7 +36,7 @@ func (s *Server) passwordGrant(_ context.Context, st *state.State, c *client, fo
 	if err != nil {
 		return grant{}, err
 	}
-	u, err := s.login(st, name, password)
+	u, err := s.login(ctx, st, name, password)
 	if err != nil {
 		return grant{}, err
 	}
@@ -48,18 +51,57 @@ func (s *Server) passwordGrant(_ context.Context, st *state.State, c *client, fo
 	return grant{subject: u.Name, scope: scope, refresh: c.cred.AllowsGrant(state.GrantRefreshToken), id: gid}, nil
 }
 
-// login checks a user's password; an unknown user or one without a password costs the same work as a wrong
-// password, and all fail alike.
-func (s *Server) login(st *state.State, name, password string) (*state.User, error) {
+// login checks a user's password within the node's sign-in limits (the client's address comes with ctx, see
+// WithClientAddr): a spent allowance is refused with 429 before any work, a derivation that cannot start in time with
+// 503. An unknown user or one without a password costs the same work as a wrong password, and all fail alike.
+func (s *Server) login(ctx context.Context, st *state.State, name, password string) (*state.User, error) {
+	addr := clientAddrFrom(ctx)
+	if err := s.guard.Check(addr, name); err != nil {
+		return nil, signInLimited(err)
+	}
 	u, ok := st.Users[name]
 	if !ok || len(u.PasswordHash) == 0 {
-		s.password(dummyUser, password)
+		u = nil
+	}
+	right := false
+	if err := s.guard.Derive(ctx, func() {
+		if u == nil {
+			s.password(dummyUser, password)
+			return
+		}
+		right = s.password(u, password)
+	}); err != nil {
+		return nil, serverError(http.StatusServiceUnavailable, err)
+	}
+	if !right {
+		s.guard.Failed(addr, name)
 		return nil, invalidGrant("the user name or password is wrong", nil)
 	}
-	if !s.password(u, password) {
-		return nil, invalidGrant("the user name or password is wrong", nil)
-	}
+	s.guard.Succeeded(addr, name)
 	return u, nil
+}
+
+// signInLimited is the 429 answer of a refused sign-in attempt, with Retry-After.
+func signInLimited(err error) *oauthError {
+	e := &oauthError{Status: http.StatusTooManyRequests, Code: codeRateLimited, Description: err.Error()}
+	var le *signin.LimitedError
+	if errors.As(err, &le) {
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(signin.RetrySeconds(le.RetryAfter))}}
+	}
+	return e
+}
+
+type clientAddrKey struct{}
+
+// withClientAddr records the address sign-ins of r are counted under.
+func withClientAddr(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, signin.Addr(r.RemoteAddr)))
+}
+
+// clientAddrFrom returns the address withClientAddr recorded, "" if none.
+func clientAddrFrom(ctx context.Context) string {
+	addr, _ := ctx.Value(clientAddrKey{}).(string)
+	return addr
 }
 
 // refreshGrant is RFC 6749 §6 with rotation: the refresh token is spent (revoked through the leader) before a new

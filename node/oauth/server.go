@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"portico/node/signin"
 	"portico/node/token"
 	"portico/raftstore"
 	"portico/raftstore/state"
@@ -49,6 +50,9 @@ type Config struct {
 	Issuer string
 	// PasswordCheck verifies a user's password; nil means VerifyPassword.
 	PasswordCheck func(u *state.User, password string) bool
+	// SignIn limits failed password sign-ins (password grant, sign-in form) and the derivations running at once;
+	// nil = no limits. The node shares one with the admin API.
+	SignIn *signin.Guard
 }
 
 // Server is the OAuth2 authorization server of one node. It is safe for concurrent use.
@@ -60,6 +64,7 @@ type Server struct {
 	now      func() time.Time
 	issuer   string
 	password func(u *state.User, password string) bool
+	guard    *signin.Guard
 	mux      map[string]func(http.ResponseWriter, *http.Request) error
 	grants   map[string]grantFunc
 }
@@ -70,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("building the oauth server: State, Keys and Proposer are required")
 	}
 	s := &Server{state: cfg.State, keys: cfg.Keys, proposer: cfg.Proposer, log: cfg.Logger, now: cfg.Now,
-		issuer: cfg.Issuer, password: cfg.PasswordCheck}
+		issuer: cfg.Issuer, password: cfg.PasswordCheck, guard: cfg.SignIn}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -104,6 +109,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &oauthError{Status: http.StatusNotFound, Code: codeNotFound, Description: "no such endpoint"})
 		return
 	}
+	r = withClientAddr(r)
 	if err := h(w, r); err != nil {
 		e := asOAuthError(err)
 		s.logRefusal(r, e)
