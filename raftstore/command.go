@@ -24,7 +24,8 @@ type DeleteAPI struct {
 	Version string `json:"version"`
 }
 
-// CreateApp creates an application. The name must be unique; Owner is set by the proposer.
+// CreateApp creates an application; Owner is set by the proposer. The name must be unique among the owner's
+// applications (payload version 2; version 1 entries in old logs required it unique cluster-wide).
 type CreateApp struct {
 	App state.Application `json:"app"`
 }

@@ -30,9 +30,12 @@ type handler struct {
 // commands is the dispatch table: command kind → payload version → handler. Add versions; never change or drop a
 // released one while entries written with it may remain in a log.
 var commands = map[string]map[int]handler{
-	PutAPI{}.Kind():           {1: handle(putAPI, replayPutAPI)},
-	DeleteAPI{}.Kind():        {1: handle(deleteAPI, replayDelete[DeleteAPI])},
-	CreateApp{}.Kind():        {1: handle(createApp, replayCreateApp)},
+	PutAPI{}.Kind():    {1: handle(putAPI, replayPutAPI)},
+	DeleteAPI{}.Kind(): {1: handle(deleteAPI, replayDelete[DeleteAPI])},
+	CreateApp{}.Kind(): {
+		1: handle(createAppUniqueName, replayCreateApp),
+		2: handle(createApp, replayCreateApp),
+	},
 	DeleteApp{}.Kind():        {1: handle(deleteApp, replayDelete[DeleteApp])},
 	CreateKey{}.Kind():        {1: handle(createKey, replayCreateKey)},
 	DeleteKey{}.Kind():        {1: handle(deleteKey, replayDelete[DeleteKey])},

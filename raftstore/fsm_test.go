@@ -248,7 +248,7 @@ func TestFSMRejectsUnknownEntries(t *testing.T) {
 		want string
 	}{
 		{"unknown kind", envelope("widget.create", 1, `{}`), `unknown command kind "widget.create"`},
-		{"unknown version", envelope("app.create", 2, `{"app":{"id":"a","name":"b"}}`), "unknown version 2"},
+		{"unknown version", envelope("app.create", 9, `{"app":{"id":"a","name":"b"}}`), "unknown version 9"},
 		{"unknown payload field", envelope("app.create", 1, `{"app":{"id":"a","name":"b"},"x":1}`), "unknown field"},
 		{"payload not an object", envelope("app.create", 1, `[1]`), "decoding payload"},
 		{"not json", []byte("\x00\x01"), "decoding envelope"},
@@ -299,8 +299,8 @@ func TestEncodeEntry(t *testing.T) {
 				return
 			}
 			var env envelope
-			if err := json.Unmarshal(data, &env); err != nil || env.Kind != "app.create" || env.Version != 1 || env.RequestID != "r1" {
-				t.Errorf("got envelope %+v (%v), want app.create v1 r1", env, err)
+			if err := json.Unmarshal(data, &env); err != nil || env.Kind != "app.create" || env.Version != 2 || env.RequestID != "r1" {
+				t.Errorf("got envelope %+v (%v), want app.create v2 (the latest) r1", env, err)
 			}
 		})
 	}
@@ -347,6 +347,40 @@ func TestSetPasswordVersions(t *testing.T) {
 			}
 			if u := h.f.state().Users["alice"]; string(u.PasswordHash) != "\x07\x01" || u.Iterations != 700000 {
 				t.Errorf("got %+v, want the new password key", u)
+			}
+		})
+	}
+}
+
+// TestCreateAppVersions: a version 1 entry (old logs) refuses a name another owner holds, as it did when it was
+// written; a version 2 entry makes names unique per owner.
+func TestCreateAppVersions(t *testing.T) {
+	envelope := func(version int, id, owner string) []byte {
+		return []byte(fmt.Sprintf(`{"kind":"app.create","version":%d,"requestId":"r-%s","payload":{"app":{"id":%q,"name":"shop","owner":%q}}}`,
+			version, id, id, owner))
+	}
+	tests := []struct {
+		name    string
+		version int
+		owner   string
+		taken   bool
+	}{
+		{"version 1, another owner", 1, "bob", true},
+		{"version 1, same owner", 1, "alice", true},
+		{"version 2, another owner", 2, "bob", false},
+		{"version 2, same owner", 2, "alice", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFSMHarness(t)
+			h.applyRaw(envelope(2, "a1", "alice"))
+			res := h.applyRaw(envelope(tt.version, "a2", tt.owner))
+			err, refused := res.(error)
+			if refused != tt.taken || refused && (applyCode(err) != CodeConflict || !strings.Contains(err.Error(), `"shop" is taken`)) {
+				t.Fatalf("got %v, want taken %v", res, tt.taken)
+			}
+			if _, ok := h.f.state().Apps["a2"]; ok == tt.taken {
+				t.Errorf("application a2 in the state: %v, want %v", ok, !tt.taken)
 			}
 		})
 	}

@@ -8,7 +8,25 @@ import (
 )
 
 // createApp stores an application; its ID and name must be unused.
+// createApp is CreateApp version 2: the name is unique among the owner's applications, so that another user's
+// names are neither taken from nor revealed to anyone.
 func createApp(next *state.State, c *CreateApp, rec *state.Request) (any, error) {
+	return addApp(next, c, rec, func(app *state.Application) bool {
+		_, ok := next.OwnedApp(app.Owner, app.Name)
+		return ok
+	})
+}
+
+// createAppUniqueName is CreateApp version 1: the name is unique cluster-wide.
+func createAppUniqueName(next *state.State, c *CreateApp, rec *state.Request) (any, error) {
+	return addApp(next, c, rec, func(app *state.Application) bool {
+		_, ok := next.AppByName(app.Name)
+		return ok
+	})
+}
+
+// addApp adds c's application unless its ID exists or taken says its name is.
+func addApp(next *state.State, c *CreateApp, rec *state.Request, taken func(*state.Application) bool) (any, error) {
 	app := c.App
 	if app.ID == "" || app.Name == "" {
 		return nil, invalid("application id and name are required")
@@ -16,7 +34,7 @@ func createApp(next *state.State, c *CreateApp, rec *state.Request) (any, error)
 	if _, ok := next.Apps[app.ID]; ok {
 		return nil, conflict("application id %q exists", app.ID)
 	}
-	if _, ok := next.AppByName(app.Name); ok {
+	if taken(&app) {
 		return nil, conflict("application name %q is taken", app.Name)
 	}
 	next.Apps = maps.Clone(next.Apps)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"portico/node/httperr"
 	"portico/raftstore/state"
@@ -83,9 +84,9 @@ const (
 // 403 if write access is needed and it is only shared with the caller.
 func appFor(r *http.Request, st *state.State, ref string, write bool) (*state.Application, error) {
 	c := callerFrom(r)
-	app, err := findApp(st, ref)
-	if err != nil || !c.readsApp(app) {
-		return nil, appNotFound(ref)
+	app, err := findApp(st, c, ref)
+	if err != nil {
+		return nil, err
 	}
 	if write && !c.writesApp(app) {
 		return nil, httperr.New(http.StatusForbidden,
@@ -98,13 +99,30 @@ func appNotFound(ref string) error {
 	return httperr.New(http.StatusNotFound, fmt.Sprintf("application %q not found", ref))
 }
 
-// findApp resolves an application by ID first, then by name.
-func findApp(st *state.State, ref string) (*state.Application, error) {
-	if app, ok := st.Apps[ref]; ok {
+// findApp resolves an application the caller may read, by ID first, then by name: the caller's own application of
+// that name, else the only one of that name the caller may read. Names are unique per owner, so an admin (or a user
+// two others shared an application of one name with) may need the ID: the refusal lists the IDs.
+func findApp(st *state.State, c caller, ref string) (*state.Application, error) {
+	if app, ok := st.Apps[ref]; ok && c.readsApp(app) {
 		return app, nil
 	}
-	if app, ok := st.AppByName(ref); ok {
+	if app, ok := st.OwnedApp(c.User, ref); ok && c.readsApp(app) {
 		return app, nil
 	}
-	return nil, appNotFound(ref)
+	var ids []string
+	var found *state.Application
+	for _, app := range st.AppsNamed(ref) {
+		if c.readsApp(app) {
+			ids = append(ids, app.ID)
+			found = app
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return nil, appNotFound(ref)
+	case 1:
+		return found, nil
+	}
+	return nil, httperr.New(http.StatusConflict, fmt.Sprintf("%d applications are named %q: name one by its ID (%s)",
+		len(ids), ref, strings.Join(ids, ", ")))
 }

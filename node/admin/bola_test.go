@@ -85,3 +85,48 @@ func TestBOLA(t *testing.T) {
 		}
 	})
 }
+
+// TestAppNamesPerOwner: application names are unique per owner, so that a user can neither take nor learn another
+// user's application names. A name resolves to the caller's own application first, else to the only one of that
+// name the caller may read; an ambiguous name answers 409 with the IDs to use instead, and only to a caller who may
+// read every one of them.
+func TestAppNamesPerOwner(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a, b, c := e.addUser("alice", "subscriber"), e.addUser("bob", "subscriber"), e.addUser("carol", "subscriber")
+	aApp := e.postAs(a, "/v1/apps", `{"name":"mobile","description":"alice's"}`, http.StatusCreated)
+	bApp := e.postAs(b, "/v1/apps", `{"name":"mobile","description":"bob's"}`, http.StatusCreated)
+	wantError(t, e.as(a, request{method: "POST", path: "/v1/apps", ctype: "application/json",
+		body: `{"name":"mobile"}`}), http.StatusConflict, "conflict", `"mobile" is taken`)
+	aID, bID := aApp["id"].(string), bApp["id"].(string)
+
+	get := func(token, ref string) map[string]any {
+		t.Helper()
+		return decodeObject(t, e.as(token, request{method: "GET", path: "/v1/apps/" + ref}), http.StatusOK)
+	}
+	if got := get(a, "mobile")["id"]; got != aID {
+		t.Errorf("alice's mobile: got %v, want %s", got, aID)
+	}
+	if got := get(b, "mobile")["id"]; got != bID {
+		t.Errorf("bob's mobile: got %v, want %s", got, bID)
+	}
+	wantError(t, e.do(request{method: "GET", path: "/v1/apps/mobile"}), http.StatusConflict, "conflict",
+		"name one by its ID ("+min(aID, bID)+", "+max(aID, bID)+")")
+	if got := get(testToken, bID)["description"]; got != "bob's" {
+		t.Errorf("admin by ID: got %v, want bob's", got)
+	}
+	// carol sees alice's mobile only once it is shared, and then by name; shared by both, the name is ambiguous.
+	wantError(t, e.as(c, request{method: "GET", path: "/v1/apps/mobile"}), http.StatusNotFound, "not_found",
+		"not found")
+	e.postAs(a, "/v1/apps/mobile/share", `{"users":["carol"]}`, http.StatusOK)
+	if got := get(c, "mobile")["id"]; got != aID {
+		t.Errorf("carol's view of mobile: got %v, want alice's %s", got, aID)
+	}
+	e.postAs(b, "/v1/apps/mobile/share", `{"users":["carol"]}`, http.StatusOK)
+	wantError(t, e.as(c, request{method: "GET", path: "/v1/apps/mobile"}), http.StatusConflict, "conflict",
+		"2 applications are named")
+	cApp := e.postAs(c, "/v1/apps", `{"name":"mobile"}`, http.StatusCreated)
+	if got := get(c, "mobile")["id"]; got != cApp["id"] {
+		t.Errorf("carol's own mobile: got %v, want %v", got, cApp["id"])
+	}
+}

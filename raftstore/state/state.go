@@ -100,7 +100,8 @@ func (s *State) SortedAPIs() []*API {
 	return out
 }
 
-// AppByName finds an application by name.
+// AppByName finds an application by name, whatever its owner (names were unique cluster-wide until CreateApp
+// payload version 2; they are unique per owner since).
 func (s *State) AppByName(name string) (*Application, bool) {
 	for _, a := range s.Apps {
 		if a.Name == name {
@@ -108,6 +109,28 @@ func (s *State) AppByName(name string) (*Application, bool) {
 		}
 	}
 	return nil, false
+}
+
+// OwnedApp finds the application of owner with this name.
+func (s *State) OwnedApp(owner, name string) (*Application, bool) {
+	for _, a := range s.Apps {
+		if a.Name == name && a.Owner == owner {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// AppsNamed returns the applications with this name, of any owner, sorted by ID.
+func (s *State) AppsNamed(name string) []*Application {
+	var out []*Application
+	for _, a := range s.Apps {
+		if a.Name == name {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // Subscription returns the application's subscription to an API major version, if any.
