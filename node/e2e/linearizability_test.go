@@ -274,8 +274,8 @@ func TestLinearizableUnderFaults(t *testing.T) {
 	}
 }
 
-// faults injects one fault at a time while the clients run: kill -9 of the leader and its restart, then a
-// partition of a follower and its healing.
+// faults injects one fault at a time while the clients run: kill -9 of the leader and its restart, a partition of a
+// follower and its healing, then a pause of the leader (SIGSTOP, longer than an election) and its resumption.
 func faults(t *testing.T, c *nodetest.Cluster) {
 	t.Helper()
 	time.Sleep(3 * time.Second)
@@ -289,6 +289,11 @@ func faults(t *testing.T, c *nodetest.Cluster) {
 	c.Isolate(cut.ID)
 	time.Sleep(3 * time.Second)
 	c.Heal()
+	time.Sleep(2 * time.Second)
+	leader = c.WaitLeader(15 * time.Second)
+	leader.Pause()
+	time.Sleep(3 * time.Second)
+	leader.Resume()
 	time.Sleep(3 * time.Second)
 }
 

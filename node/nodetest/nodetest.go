@@ -216,6 +216,7 @@ func (n *Node) Stop() {
 	if cmd == nil {
 		return
 	}
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process would keep SIGTERM pending
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:
@@ -225,6 +226,26 @@ func (n *Node) Stop() {
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 0 {
 		n.t.Fatalf("node %s exited with %d after SIGTERM; logs:\n%s", n.ID, code, n.Logs())
+	}
+}
+
+// Pause stops the process with SIGSTOP, as a long GC pause or a frozen VM would: it holds its sockets and state but
+// runs nothing until Resume.
+func (n *Node) Pause() { n.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (n *Node) Resume() { n.signal(syscall.SIGCONT) }
+
+func (n *Node) signal(sig syscall.Signal) {
+	n.t.Helper()
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	if cmd == nil {
+		n.t.Fatalf("node %s: no process to signal", n.ID)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		n.t.Fatalf("node %s: %v: %v", n.ID, sig, err)
 	}
 }
 
