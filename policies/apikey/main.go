@@ -27,11 +27,14 @@ func init() {
 func main() {}
 
 func handleRequest(req sdk.Request, resp sdk.Response) (next bool, reqCtx uint32) {
-	key, _ := req.Header(header)
-	if key == "" {
+	key, n := req.Headers().Peek(header) // a view, handed straight to the host: no copy in the guest
+	switch {
+	case n > 1:
+		return reject(resp, 401, "unauthorized", "more than one API key")
+	case len(key) == 0:
 		return reject(resp, 401, "unauthorized", "missing API key")
 	}
-	if verdict := sdk.Authenticate(abi.CredentialAPIKey, key); verdict != abi.AuthOK {
+	if verdict := sdk.AuthenticateBytes(abi.CredentialAPIKey, key); verdict != abi.AuthOK {
 		status, code, msg := refusal(verdict)
 		return reject(resp, status, code, msg)
 	}

@@ -75,6 +75,7 @@ func TestAPIKeyPolicy(t *testing.T) {
 		name    string
 		key     string
 		noKey   bool
+		twice   bool   // the header twice
 		status  int    // 0: the request continues
 		message string // of the error response
 	}{
@@ -92,10 +93,16 @@ func TestAPIKeyPolicy(t *testing.T) {
 		{name: "not subscribed", key: keyUnsubscribed.String(), status: 403, message: "application is not subscribed to this API"},
 		{name: "blocked subscription", key: keyBlocked.String(), status: 403, message: "subscription is blocked"},
 		{name: "valid", key: valid},
+		{name: "two keys, both valid", key: valid, twice: true, status: 401, message: "more than one API key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			x := newExchange("api-key", tt.key, !tt.noKey)
+			if tt.twice {
+				r := newRequest("api-key", tt.key, true)
+				r.Header.Add("Api-Key", tt.key)
+				x = exchangeFor(r)
+			}
 			next, pending, err := pool.Request(context.Background(), x)
 			if err != nil {
 				t.Fatalf("running the policy: %v", err)
