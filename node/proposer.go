@@ -31,9 +31,11 @@ func decodeResult[T any](b json.RawMessage) (any, error) {
 	return v, nil
 }
 
-// applyResponse is the leader's answer on applyPath.
+// applyResponse is the leader's answer on applyPath: the command's result and the index of the leader's state once
+// it had applied it.
 type applyResponse struct {
 	Result json.RawMessage `json:"result"`
+	Index  uint64          `json:"index"`
 }
 
 // applyRequest is the body of applyPath.
@@ -48,16 +50,31 @@ type proposer struct {
 	n *Node
 }
 
-// Propose applies cmd with the idempotency key requestID and returns once the leader has applied it.
+// Propose applies cmd with the idempotency key requestID and returns once the leader has applied it and this node's
+// gateway serves it (bounded by servedWait): a token revoked through a node is refused by that node when the
+// revocation returns.
 func (p proposer) Propose(ctx context.Context, requestID string, cmd raftstore.Command) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	res, index, err := p.propose(ctx, requestID, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if !waitServed(ctx, p.n.gw, index) {
+		p.n.log.Warn("answering a proposal before this node serves it", "kind", cmd.Kind(), "index", index,
+			"served", p.n.gw.ServedIndex())
+	}
+	return res, nil
+}
+
+// propose applies cmd through the leader and returns its result and the index of a state that holds it.
+func (p proposer) propose(ctx context.Context, requestID string, cmd raftstore.Command) (any, uint64, error) {
 	var last error
 	for attempt := 0; attempt < 4; attempt++ {
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				return nil, errors.Join(last, ctx.Err())
+				return nil, 0, errors.Join(last, ctx.Err())
 			case <-time.After(150 * time.Millisecond):
 			}
 		}
@@ -67,52 +84,53 @@ func (p proposer) Propose(ctx context.Context, requestID string, cmd raftstore.C
 		case p.n.cfg.ID:
 			res, err := p.n.store.Apply(ctx, requestID, cmd)
 			if !errors.Is(err, raftstore.ErrNotLeader) {
-				return res, err
+				return res, p.n.store.State().Index, err
 			}
 			last = err
 		default:
-			res, err := p.remote(ctx, leader, requestID, cmd)
+			res, index, err := p.remote(ctx, leader, requestID, cmd)
 			if err == nil {
-				return res, nil
+				return res, index, nil
 			}
 			last = err
 		}
 	}
-	return nil, fmt.Errorf("proposing %s: %w", cmd.Kind(), last)
+	return nil, 0, fmt.Errorf("proposing %s: %w", cmd.Kind(), last)
 }
 
-func (p proposer) remote(ctx context.Context, leader, requestID string, cmd raftstore.Command) (any, error) {
+func (p proposer) remote(ctx context.Context, leader, requestID string, cmd raftstore.Command) (any, uint64, error) {
 	kind, payload, err := raftstore.EncodeCommand(cmd)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	decode, ok := proposable[kind]
 	if !ok {
-		return nil, fmt.Errorf("command kind %s cannot be proposed by a member", kind)
+		return nil, 0, fmt.Errorf("command kind %s cannot be proposed by a member", kind)
 	}
 	body, err := json.Marshal(applyRequest{RequestID: requestID, Kind: kind, Payload: payload})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, applyPath, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.n.peers.Do(leader, req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("leader %s: %s: %s", leader, resp.Status, wireMessage(msg))
+		return nil, 0, fmt.Errorf("leader %s: %s: %s", leader, resp.Status, wireMessage(msg))
 	}
 	var out applyResponse
 	if err := json.Unmarshal(msg, &out); err != nil {
-		return nil, fmt.Errorf("leader %s: decoding its answer: %w", leader, err)
+		return nil, 0, fmt.Errorf("leader %s: decoding its answer: %w", leader, err)
 	}
-	return decode(out.Result)
+	res, err := decode(out.Result)
+	return res, out.Index, err
 }
 
 // serveApply is applyPath on the leader: it applies a command another member proposes (the link is mutual TLS
@@ -138,7 +156,12 @@ func (n *Node) serveApply(w http.ResponseWriter, r *http.Request) {
 		peerError(w, http.StatusServiceUnavailable, "unavailable", "not applied here: "+err.Error())
 		return
 	}
-	b, err := json.Marshal(map[string]any{"result": res})
+	result, err := json.Marshal(res)
+	if err != nil {
+		peerError(w, http.StatusInternalServerError, "internal", "encoding the result failed")
+		return
+	}
+	b, err := json.Marshal(applyResponse{Result: result, Index: n.store.State().Index})
 	if err != nil {
 		peerError(w, http.StatusInternalServerError, "internal", "encoding the result failed")
 		return

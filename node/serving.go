@@ -23,10 +23,20 @@ func (s servingStore) Apply(ctx context.Context, requestID string, cmd raftstore
 	if err != nil {
 		return res, err
 	}
-	want := s.Store.State().Index
+	// A write the gateway is slow to serve is still committed: it is answered after servedWait all the same.
+	waitServed(ctx, s.gw, s.Store.State().Index)
+	return res, nil
+}
+
+// waitServed waits until gw serves the state index (or a later one), at most servedWait or until ctx ends, and
+// reports whether it does.
+func waitServed(ctx context.Context, gw *gateway.Gateway, index uint64) bool {
 	deadline := time.Now().Add(servedWait)
-	for s.gw.ServedIndex() < want && time.Now().Before(deadline) && ctx.Err() == nil {
+	for gw.ServedIndex() < index {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
 		time.Sleep(time.Millisecond)
 	}
-	return res, nil
+	return true
 }

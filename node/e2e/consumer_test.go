@@ -85,6 +85,30 @@ func oauthPost(t testing.TB, n *nodetest.Node, path, clientID, secret string, fo
 	return resp.StatusCode, out
 }
 
+// waitClientToken asks every node's token endpoint for a client_credentials token of scope until each issues one,
+// and returns the first node's token.
+func waitClientToken(t *testing.T, c *nodetest.Cluster, clientID, secret, scope string, limit time.Duration) tokenResponse {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var first tokenResponse
+	for i, n := range c.Nodes {
+		for {
+			status, tok := oauthPost(t, n, "/oauth2/token", clientID, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
+			if status == http.StatusOK && tok.AccessToken != "" {
+				if i == 0 {
+					first = tok
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s issues no client_credentials token within %s: %d %+v", n.ID, limit, status, tok)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return first
+}
+
 // waitSigningKey waits until every node publishes a signing key in its JWKS.
 func waitSigningKey(t testing.TB, c *nodetest.Cluster) {
 	t.Helper()
@@ -145,16 +169,22 @@ func TestConsumerJourney(t *testing.T) {
 		t.Fatalf("sandbox key: sandbox backend got %d requests, want one per node", sandbox.hits.Load()-before)
 	}
 
-	// OAuth2: a token from n1 works on n2; scopes are enforced.
-	status, tok := oauthPost(t, n1, "/oauth2/token", cred.ClientID, cred.ClientSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"orders:read"}})
-	if status != http.StatusOK || tok.AccessToken == "" || tok.Scope != "orders:read" || tok.ExpiresIn != 900 {
-		t.Fatalf("client_credentials token: %d %+v", status, tok)
+	// OAuth2: every node issues tokens for the credential once it serves it (n2 took its write, so it serves it
+	// already; the others once their copies have applied it), a token from n1 works on every node, and scopes are
+	// enforced.
+	tok := waitClientToken(t, c, cred.ClientID, cred.ClientSecret, "orders:read", 5*time.Second)
+	if tok.Scope != "orders:read" || tok.ExpiresIn != 900 {
+		t.Fatalf("client_credentials token: %+v", tok)
 	}
 	bearer := map[string]string{"Authorization": "Bearer " + tok.AccessToken}
 	if got, _ := call(http.MethodGet, n2.GatewayURL()+"/shop/v1/orders", bearer); got != http.StatusOK {
-		t.Fatalf("token from n1 on n2 (a write through n2 is served by n2 when it is acknowledged): got %d, want 200", got)
+		t.Fatalf("token from n1 on n2: got %d, want 200", got)
 	}
-	_, narrow := oauthPost(t, n1, "/oauth2/token", cred.ClientID, cred.ClientSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"nothing:else"}})
+	waitEvery(t, c, "/shop/v1/orders", bearer, http.StatusOK, 5*time.Second)
+	status, narrow := oauthPost(t, n1, "/oauth2/token", cred.ClientID, cred.ClientSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"nothing:else"}})
+	if status != http.StatusOK || narrow.AccessToken == "" {
+		t.Fatalf("token with another scope: %d %+v", status, narrow)
+	}
 	if got, h := call(http.MethodGet, n3.GatewayURL()+"/shop/v1/orders", map[string]string{"Authorization": "Bearer " + narrow.AccessToken}); got != http.StatusForbidden || !strings.Contains(h.Get("Www-Authenticate"), "insufficient_scope") {
 		t.Fatalf("token without the scope: got %d %q, want 403 insufficient_scope", got, h.Get("Www-Authenticate"))
 	}
@@ -180,10 +210,15 @@ func TestConsumerJourney(t *testing.T) {
 		t.Fatalf("refresh token of a revoked grant: %d %+v, want 400 invalid_grant", status, again)
 	}
 
-	// Revocation on n3 is refused on every node.
+	// A revocation through a follower is refused by that follower as soon as the revocation returns (the leader
+	// applies it; the follower answers once its own gateway serves it), and on every node soon after.
+	revoker := followers(c, c.WaitLeader(10*time.Second))[0]
 	revokedAt := time.Now()
-	if status, _ := oauthPost(t, n3, "/oauth2/revoke", cred.ClientID, cred.ClientSecret, url.Values{"token": {tok.AccessToken}}); status != http.StatusOK {
+	if status, _ := oauthPost(t, revoker, "/oauth2/revoke", cred.ClientID, cred.ClientSecret, url.Values{"token": {tok.AccessToken}}); status != http.StatusOK {
 		t.Fatalf("revoke: got %d", status)
+	}
+	if got, _ := call(http.MethodGet, revoker.GatewayURL()+"/shop/v1/orders", bearer); got != http.StatusUnauthorized {
+		t.Fatalf("revoked token on %s, which took the revocation: got %d, want 401 at once", revoker.ID, got)
 	}
 	lag := waitEvery(t, c, "/shop/v1/orders", bearer, http.StatusUnauthorized, 5*time.Second)
 	t.Logf("revocation refused on every node %s after revoke was sent (%s after it returned)", lag, time.Since(revokedAt)-lag)
@@ -191,7 +226,7 @@ func TestConsumerJourney(t *testing.T) {
 	// Regenerate: both keys work during the grace period, the old one stops after it.
 	// The old key is checked first, while its grace period (--key-grace) surely runs.
 	regen := jsonOut[struct{ ID, Key string }](t, n1.MustCLIAs(alice, "-o", "json", "key", "regenerate", key.ID))
-	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": key.Key}, http.StatusOK, time.Second)
+	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": key.Key}, http.StatusOK, 3*time.Second) // within the 6 s grace
 	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": regen.Key}, http.StatusOK, 5*time.Second)
 	waitEvery(t, c, "/shop/v1/items", map[string]string{"api-key": key.Key}, http.StatusUnauthorized, 20*time.Second)
 	// Delete revokes at once everywhere.

@@ -137,10 +137,33 @@ func NewNode(t testing.TB, id string) *Node {
 }
 
 func newNode(t testing.TB, id, tlsDir string) *Node {
-	return &Node{
+	n := &Node{
 		t: t, Bin: Binary(t), ID: id, DataDir: filepath.Join(t.TempDir(), id),
 		GatewayAddr: FreeAddr(t), AdminAddr: FreeAddr(t), RaftAddr: FreeAddr(t), TLSDir: tlsDir,
 	}
+	// A failed test shows the end of each node's log: CI keeps only the test output.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the last %d lines of %s's log:\n%s", failLogLines, id, lastLines(n.Logs(), failLogLines))
+		}
+	})
+	return n
+}
+
+// failLogLines is how much of each node's log a failed test prints.
+const failLogLines = 40
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	s = strings.TrimRight(s, "\n")
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '\n' {
+			if n--; n == 0 {
+				return s[i+1:]
+			}
+		}
+	}
+	return s
 }
 
 // GatewayURL is the base URL of the node's gateway listener.
