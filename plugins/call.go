@@ -28,6 +28,8 @@ type callState struct {
 	features uint32 // in effect for the current request (init-time features plus those enabled during it)
 	skip     bool   // skip_response was called during handle_request
 
+	anyInstance bool // response_any_instance was called during initialisation
+
 	reqBody  bodyCall // request body activity of the current call
 	respBody bodyCall // response body activity of the current call
 

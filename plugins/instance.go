@@ -18,10 +18,12 @@ type instance struct {
 	mem        api.Memory
 	handleReq  api.Function
 	handleResp api.Function
-	features   uint32    // enabled during initialisation; apply to every request
-	stack      [2]uint64 // params and results of handle_request / handle_response
-	st         callState
-	ctx        *callCtx // the context of every request-time call, re-armed per call
+	features   uint32 // enabled during initialisation; apply to every request
+	// anyInstance: the guest declared that its handle_response may run on any instance (response_any_instance).
+	anyInstance bool
+	stack       [2]uint64 // params and results of handle_request / handle_response
+	st          callState
+	ctx         *callCtx // the context of every request-time call, re-armed per call
 }
 
 // instantiate creates an instance of the pool's module; the guest's _start or _initialize runs with the pool's
@@ -44,6 +46,7 @@ func (p *Pool) instantiate(ctx context.Context) (*instance, error) {
 	inst.handleReq = mod.ExportedFunction(abi.ExportHandleRequest)
 	inst.handleResp = mod.ExportedFunction(abi.ExportHandleResponse)
 	inst.features = inst.st.features
+	inst.anyInstance = inst.st.anyInstance
 	inst.ctx = newCallCtx(&inst.st)
 	p.h.watch.add(inst.ctx)
 	p.live.Add(1)

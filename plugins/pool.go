@@ -36,6 +36,7 @@ type Pool struct {
 	closed   atomic.Bool
 	freed    atomic.Bool // the pool's reference on mod is given back (closed, no instance left)
 	live     atomic.Int32
+	owed     atomic.Int32 // handle_response calls owed to requests that hold no instance (response_any_instance)
 	failures atomic.Int32 // consecutive failed calls or instantiations
 	until    atomic.Int64 // quarantine end, unix nanoseconds; 0 = not quarantined
 }
@@ -48,11 +49,17 @@ type poolEntry struct {
 	err   error
 }
 
-// Pending holds the instance of a request that continues upstream until its handle_response has run.
+// Pending is the handle_response owed to a request that continues upstream. It holds the instance that ran
+// handle_request until then, unless the guest declared that its response handler may run on any instance
+// (abi.FuncResponseAnyInstance): then it holds nothing but req_ctx and the request's features, and the response
+// runs on whichever instance is free.
 type Pending struct {
-	pool   *Pool
-	inst   *instance
-	reqCtx uint32
+	pool     *Pool
+	inst     *instance // nil once handled, and for a response that may run on any instance
+	reqCtx   uint32
+	features uint32 // of the request, for a response that may run on any instance
+	anyInst  bool
+	done     bool
 }
 
 // Pool returns the pool for (m, config), creating it with one warm instance, or the existing one with its reference
@@ -184,10 +191,15 @@ func (p *Pool) close() {
 	p.freeModule()
 }
 
-// freeModule gives back the pool's reference on its module once the pool is closed and holds no instance (a slot is
-// taken before an instantiation starts and freed after the instance is closed).
+// retired reports that the pool is closed and owes no response: no instance of it will be used again.
+func (p *Pool) retired() bool {
+	return p.closed.Load() && p.owed.Load() == 0
+}
+
+// freeModule gives back the pool's reference on its module once the pool is retired and holds no instance (a slot
+// is taken before an instantiation starts and freed after the instance is closed).
 func (p *Pool) freeModule() {
-	if !p.closed.Load() || len(p.slots) > 0 || p.freed.Swap(true) {
+	if !p.retired() || len(p.slots) > 0 || p.freed.Swap(true) {
 		return
 	}
 	p.h.unref(context.Background(), p.mod.entry)
@@ -230,17 +242,35 @@ func (p *Pool) Request(ctx context.Context, x *Exchange) (next bool, pending *Pe
 		p.put(inst)
 		return true, nil, nil
 	}
-	return true, &Pending{pool: p, inst: inst, reqCtx: uint32(ctxNext >> 32)}, nil
+	pd := &Pending{pool: p, reqCtx: uint32(ctxNext >> 32)}
+	if !inst.anyInstance {
+		pd.inst = inst
+		return true, pd, nil
+	}
+	pd.anyInst, pd.features = true, inst.st.features
+	p.owed.Add(1) // before the instance is back: a pool closed meanwhile keeps serving what it owes
+	p.put(inst)
+	return true, pd, nil
 }
 
 // Response runs handle_response for the request that produced pd, then returns the instance to its pool. isError
 // reports that the upstream call failed.
 func (pd *Pending) Response(ctx context.Context, x *Exchange, isError bool) error {
 	p, inst := pd.pool, pd.inst
-	if inst == nil {
+	if pd.done {
 		return fmt.Errorf("policy %q: response already handled", p.name)
 	}
-	pd.inst = nil
+	pd.done, pd.inst = true, nil
+	if pd.anyInst {
+		var err error
+		inst, err = p.acquireOwed(ctx)
+		if err != nil {
+			p.settleOwed()
+			return fmt.Errorf("policy %q: %s: %w", p.name, abi.ExportHandleResponse, err)
+		}
+		inst.st.features = pd.features
+		p.owed.Add(-1) // the instance itself now keeps the pool's module until it is returned
+	}
 	inst.stack[0] = uint64(pd.reqCtx)
 	inst.stack[1] = 0
 	if isError {
@@ -259,9 +289,23 @@ func (pd *Pending) Response(ctx context.Context, x *Exchange, isError bool) erro
 // Release returns the instance without running handle_response, for a request abandoned before its response
 // phase. It is a no-op after Response or Release.
 func (pd *Pending) Release() {
+	if pd.done {
+		return
+	}
+	pd.done = true
 	if inst := pd.inst; inst != nil {
 		pd.inst = nil
 		pd.pool.put(inst)
+		return
+	}
+	pd.pool.settleOwed()
+}
+
+// settleOwed drops one owed response that will not run; the last one lets a closed pool go.
+func (p *Pool) settleOwed() {
+	if p.owed.Add(-1) == 0 && p.closed.Load() {
+		p.drainIdle()
+		p.freeModule()
 	}
 }
 
@@ -273,6 +317,18 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 	if err := p.checkQuarantine(); err != nil {
 		return nil, err
 	}
+	return p.take(ctx, p.done)
+}
+
+// acquireOwed takes an instance for a response owed to a request that holds none: like acquire, but also from a
+// pool closed or quarantined since the request passed.
+func (p *Pool) acquireOwed(ctx context.Context) (*instance, error) {
+	return p.take(ctx, nil)
+}
+
+// take takes an idle instance, or creates one while the pool is below MaxInstances, or waits for one; a closed done
+// ends the wait with ErrClosed.
+func (p *Pool) take(ctx context.Context, done <-chan struct{}) (*instance, error) {
 	select {
 	case inst := <-p.idle:
 		return inst, nil
@@ -283,10 +339,11 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 		return p.grow(ctx)
 	default:
 	}
-	return p.wait(ctx)
+	return p.waitFor(ctx, done)
 }
 
-func (p *Pool) wait(ctx context.Context) (*instance, error) {
+// waitFor waits up to Config.AcquireTimeout for an instance; a closed done ends the wait with ErrClosed.
+func (p *Pool) waitFor(ctx context.Context, done <-chan struct{}) (*instance, error) {
 	t := time.NewTimer(p.h.cfg.AcquireTimeout)
 	defer t.Stop()
 	select {
@@ -294,7 +351,7 @@ func (p *Pool) wait(ctx context.Context) (*instance, error) {
 		return inst, nil
 	case p.slots <- struct{}{}:
 		return p.grow(ctx)
-	case <-p.done:
+	case <-done:
 		return nil, ErrClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -312,7 +369,7 @@ func (p *Pool) grow(ctx context.Context) (*instance, error) {
 		p.freeModule()
 		return nil, err
 	}
-	if p.closed.Load() {
+	if p.retired() {
 		p.discard(inst)
 		return nil, ErrClosed
 	}
@@ -329,7 +386,7 @@ func (p *Pool) put(inst *instance) {
 		return
 	}
 	p.idle <- inst // never blocks: live instances <= cap(idle)
-	if p.closed.Load() {
+	if p.retired() {
 		p.drainIdle()
 	}
 }

@@ -18,6 +18,7 @@ var porticoFuncs = []hostFunc{
 	{abi.FuncLookupCredential, lookupCredential, sig(i32, i32, i32, i32, i32, i32, i32), sig(i32)},
 	{abi.FuncAuthenticate, authenticate, sig(i32, i32, i32), sig(i32)},
 	{abi.FuncSkipResponse, skipResponse, nil, nil},
+	{abi.FuncResponseAnyInstance, responseAnyInstance, nil, nil},
 }
 
 func porticoModule(rt wazero.Runtime) wazero.HostModuleBuilder {
@@ -86,4 +87,13 @@ func skipResponse(ctx context.Context, _ api.Module, _ []uint64) {
 		trap("skip_response outside handle_request")
 	}
 	st.skip = true
+}
+
+// responseAnyInstance records, during initialisation, that the guest's handle_response may run on any instance.
+func responseAnyInstance(ctx context.Context, _ api.Module, _ []uint64) {
+	st := stateOf(ctx)
+	if st.phase != phaseInit {
+		trap("response_any_instance outside initialisation")
+	}
+	st.anyInstance = true
 }

@@ -40,7 +40,10 @@
 //
 // An instance serves one request at a time and is reused for later requests, so package-level variables persist
 // between requests of the same instance but are not shared between instances: keep nothing request-specific in them
-// past the handler's return, and use host services (properties, credential lookups) for anything shared. The SDK is
+// past the handler's return, and use host services (properties, credential lookups) for anything shared. A response
+// handler registered with [HandleResponse] runs on the instance that ran the request handler, which stays reserved
+// for the request until then; one registered with [HandleResponseAnyInstance] gets what it needs through reqCtx and
+// the request's headers, and lets the instance serve other requests while the upstream call runs. The SDK is
 // synchronous: do not start goroutines or timers, and do not block waiting for anything; no code of the guest runs
 // between calls.
 //

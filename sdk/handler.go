@@ -8,7 +8,8 @@ package sdk
 type RequestHandler func(req Request, resp Response) (next bool, reqCtx uint32)
 
 // ResponseHandler handles the response of a request its request handler passed on. isError reports that the upstream
-// call failed. It runs on the same instance as the request handler, right after the upstream call.
+// call failed. It runs right after the upstream call: registered with HandleResponse, on the same instance as the
+// request handler; with HandleResponseAnyInstance, on any instance of the policy.
 type ResponseHandler func(reqCtx uint32, req Request, resp Response, isError bool)
 
 var (
@@ -25,6 +26,17 @@ func HandleRequest(h RequestHandler) {
 // the request handler returns, before the upstream call.
 func HandleResponse(h ResponseHandler) {
 	responseHandler = h
+}
+
+// HandleResponseAnyInstance registers the response handler like HandleResponse, and declares that it needs nothing
+// from the request handler but reqCtx: no state of the request is kept in variables between the two handlers. The
+// host then frees the instance while the upstream call runs and runs the handler on whichever instance is free, so
+// requests waiting on a slow upstream do not each hold an instance (with HandleResponse, a policy has at most as many
+// requests in flight as its pool has instances). Prefer it whenever reqCtx can carry what the response needs. Call
+// it from init.
+func HandleResponseAnyInstance(h ResponseHandler) {
+	responseHandler = h
+	responseAnyInstance()
 }
 
 // handleRequest is the abi.ExportHandleRequest export.

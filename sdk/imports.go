@@ -96,3 +96,6 @@ func authenticate(kind uint32, credential string) int32
 
 //go:wasmimport portico_v1 skip_response
 func skipResponse()
+
+//go:wasmimport portico_v1 response_any_instance
+func responseAnyInstance()

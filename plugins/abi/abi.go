@@ -78,6 +78,13 @@ const (
 	// FuncSkipResponse tells the host, during handle_request, that this guest does not need handle_response for the
 	// current request, so its instance is returned to the pool before the upstream call: () -> ().
 	FuncSkipResponse = "skip_response"
+	// FuncResponseAnyInstance declares, while the guest initialises (_start or _initialize), that its handle_response
+	// needs nothing from handle_request but req_ctx: no per-request state is kept in guest memory between the two.
+	// The host then returns the instance to its pool as soon as handle_request returns, for other requests to use
+	// during the upstream call, and runs handle_response on any instance of the pool: () -> (). Without it, the
+	// instance that ran handle_request is held until its handle_response has run (http-wasm's behaviour), so a slow
+	// upstream holds one instance per request in flight. Called at any other time, it traps.
+	FuncResponseAnyInstance = "response_any_instance"
 )
 
 // Header kinds.

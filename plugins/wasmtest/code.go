@@ -17,6 +17,7 @@ var (
 	I32Eqz      = []byte{0x45}
 	I32Eq       = []byte{0x46}
 	I64Eqz      = []byte{0x50}
+	I32Add      = []byte{0x6a}
 	I32DivS     = []byte{0x6d}
 	MemoryGrow  = []byte{0x40, 0x00}
 	LoopForever = []byte{0x03, 0x40, 0x0c, 0x00, 0x0b} // loop br 0 end
@@ -24,6 +25,9 @@ var (
 
 // I32Const pushes v.
 func I32Const(v int32) []byte { return cat([]byte{0x41}, sleb(int64(v))) }
+
+// LocalGet pushes local (or parameter) i.
+func LocalGet(i uint32) []byte { return cat([]byte{0x20}, uleb(uint64(i))) }
 
 // I64Const pushes v.
 func I64Const(v int64) []byte { return cat([]byte{0x42}, sleb(v)) }

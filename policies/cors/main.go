@@ -23,7 +23,9 @@ func init() {
 	// body back for it.
 	sdk.EnableFeatures(abi.FeatureBufferResponse)
 	sdk.HandleRequest(handleRequest)
-	sdk.HandleResponse(handleResponse)
+	// The response needs only reqCtx and the request's Origin header: any instance can run it, and none is held
+	// while the upstream call runs.
+	sdk.HandleResponseAnyInstance(handleResponse)
 }
 
 // main is never called: the policy is a reactor and init is its setup hook.
