@@ -303,7 +303,7 @@ func (n *Node) openCache() (*state.State, error) {
 
 func (n *Node) listen() error {
 	adm, err := admin.New(admin.Config{
-		Store: servingStore{Store: n.store, gw: n.gw}, Policies: hasBuiltin, NodeID: n.cfg.ID, Peers: n.peers,
+		Store: servingStore{Store: n.store, gw: n.gw, served: n.served.Load}, Policies: hasBuiltin, NodeID: n.cfg.ID, Peers: n.peers,
 		Served: n.gw.ServedIndex, Logger: n.log.With("component", "admin"), KeyGrace: n.cfg.KeyGrace,
 		NewSigningKey: n.newSigningKey(), SignIn: n.signIn,
 		Compile: func(ctx context.Context, wasm []byte) error {

@@ -6,6 +6,7 @@ import (
 
 	"portico/node/gateway"
 	"portico/raftstore"
+	"portico/raftstore/state"
 )
 
 // servedWait bounds how long an admin write waits for the local gateway to serve what it applied.
@@ -15,7 +16,20 @@ const servedWait = 5 * time.Second
 // includes it, so a client that deploys and then calls the same node sees the new revision.
 type servingStore struct {
 	*raftstore.Store
-	gw *gateway.Gateway
+	gw     *gateway.Gateway
+	served func() *state.State // the state the gateway serves
+}
+
+// State is the newer of the store's applied state and the state the gateway serves, so that admin tokens and stale
+// reads work from the newest state this node knows. The two differ after a crash: raft restores its last snapshot and
+// applies the rest of its log only once a leader tells it what is committed, while the gateway already serves the
+// copy it saved before the crash. Without a quorum that can last, and the operator's token would be refused.
+func (s servingStore) State() *state.State {
+	st := s.Store.State()
+	if served := s.served(); served != nil && served.Index > st.Index {
+		return served
+	}
+	return st
 }
 
 func (s servingStore) Apply(ctx context.Context, requestID string, cmd raftstore.Command) (any, error) {
