@@ -694,7 +694,7 @@ const (
 // TestRevocationAcrossPartition: a key revoked while a follower is cut off from its peers (not from clients) is
 // refused by every connected node within revocationWait. The cut-off follower cannot learn of the revocation and keeps
 // accepting the key (the documented stale data plane; it also shows the cut is real); once the partition heals, it
-// refuses the key within healWait.
+// refuses the key within healWait, and still does from its first request after a kill -9 and restart.
 func TestRevocationAcrossPartition(t *testing.T) {
 	be := newBackend(t)
 	c := startCluster(t, nodetest.WithProxies())
@@ -724,6 +724,12 @@ func TestRevocationAcrossPartition(t *testing.T) {
 	waitStatus(t, cut.GatewayURL()+"/greet/v1/hello", key, http.StatusUnauthorized, healWait)
 	t.Logf("%s, cut off during the revocation, refuses the key %s after the partition healed", cut.ID,
 		time.Since(healed).Round(time.Millisecond))
+	// The revocation never comes back: the node refuses the key from its first request after a crash and restart.
+	cut.Kill()
+	cut.Start()
+	if got := statusOf(cut.GatewayURL()+"/greet/v1/hello", key); got != http.StatusUnauthorized {
+		t.Fatalf("%s after kill -9 and restart: revoked key got %d, want 401", cut.ID, got)
+	}
 }
 
 // TestSnapshotInstallAndRestore: a follower that was down while the leader compacted its log catches up by
