@@ -4,7 +4,8 @@
 #   deploy/cluster/local.sh status  # portico cluster status
 #   deploy/cluster/local.sh stop    # SIGTERM every node (they drain and exit)
 #   deploy/cluster/local.sh clean   # stop and remove .portico/cluster
-# Ports: gateways 8081-8083, admin 9081-9083, raft (mTLS) 9091-9093. Logs: .portico/cluster/nN.log
+# Ports: gateways 8081-8083, admin 9081-9083, raft (mTLS) 9091-9093; the demo backends of deploy/examples/api.yaml
+# on 9000 (production) and 9001 (sandbox). Logs: .portico/cluster/nN.log
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=.portico/cluster
@@ -22,6 +23,14 @@ start_node() {
 	echo $! >"$ROOT/$id.pid"
 }
 
+# start_backend NAME PORT starts a demo backend (deploy/cluster/demobackend) unless one of this script runs already.
+start_backend() {
+	local pidfile="$ROOT/backend-$1.pid"
+	if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+	bin/demo-backend --addr "127.0.0.1:$2" --name "the $1 backend" >"$ROOT/backend-$1.log" 2>&1 &
+	echo $! >"$pidfile"
+}
+
 wait_healthy() {
 	local url="http://127.0.0.1:$(port 9080 "$1")/healthz"
 	for _ in $(seq 1 100); do
@@ -34,7 +43,10 @@ wait_healthy() {
 
 cmd_start() {
 	make -s build
+	go build -trimpath -o bin/demo-backend ./deploy/cluster/demobackend
 	mkdir -p "$ROOT"
+	start_backend production 9000
+	start_backend sandbox 9001
 	[ -f "$ROOT/tls/ca.crt" ] || "$BIN" tls init --dir "$ROOT/tls" --nodes "$(IFS=,; echo "${NODES[*]}")"
 	if [ -f "$ROOT/n1/raft/raft.db" ]; then
 		for id in "${NODES[@]}"; do start_node "$id"; done
@@ -48,7 +60,7 @@ cmd_start() {
 	fi
 	for id in "${NODES[@]}"; do wait_healthy "$id"; done
 	cat <<MSG
-Cluster running (n1 n2 n3). Use any node:
+Cluster running (n1 n2 n3), with demo backends on 127.0.0.1:9000 (production) and :9001 (sandbox). Use any node:
   export PORTICO_SERVER=http://127.0.0.1:9082 PORTICO_TOKEN=\$(cat $ROOT/n1/admin.token)
   $BIN cluster status
   $BIN deploy -f deploy/examples/api.yaml --wait all
@@ -59,7 +71,7 @@ MSG
 }
 
 cmd_stop() {
-	for id in "${NODES[@]}"; do
+	for id in "${NODES[@]}" backend-production backend-sandbox; do
 		[ -f "$ROOT/$id.pid" ] || continue
 		kill "$(cat "$ROOT/$id.pid")" 2>/dev/null || true
 		rm -f "$ROOT/$id.pid"
